@@ -1,0 +1,215 @@
+"""Variational lower bounds on mutual information, as pure functions of a score matrix.
+
+Every bound takes ``scores [..., B, B]`` with ``scores[..., i, j] = f(u_i, v_j)``: the
+diagonal holds the B positive pairs drawn from the joint p(u, v), and the off-diagonal
+entries stand in for samples from the product of marginals p(u)p(v). Leading dimensions
+(one per seed, say) pass through, so the result has shape ``[...]``. Each returns the bound
+in nats (higher means more MI), never a loss: turn it into one with ``mirl.objectives``.
+
+The formulas follow Poole et al. (2019), "On Variational Bounds of Mutual Information", and
+match the companion Colab of Tschannen et al. (2020) where it defines them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+from torch.nn import functional as F
+
+
+def check_scores(scores: Tensor) -> int:
+    """Validate a ``[..., B, B]`` score matrix with B >= 2 and return B."""
+    if not isinstance(scores, Tensor):
+        raise ValueError(f"scores must be a torch.Tensor, got {type(scores).__name__}")
+    if scores.ndim < 2 or scores.shape[-1] != scores.shape[-2]:
+        raise ValueError(
+            f"scores must be a square [..., B, B] matrix, got shape {tuple(scores.shape)}"
+        )
+    if scores.shape[-1] < 2:
+        raise ValueError("scores need a batch of at least 2 pairs (B >= 2) to have negatives")
+    return scores.shape[-1]
+
+
+def _diagonal(scores: Tensor) -> Tensor:
+    return torch.diagonal(scores, dim1=-2, dim2=-1)
+
+
+def _mask_diagonal(scores: Tensor) -> Tensor:
+    """The scores with -inf on the diagonal, so exp() drops the positive pairs."""
+    eye = torch.eye(scores.shape[-1], dtype=torch.bool, device=scores.device)
+    return scores.masked_fill(eye, -math.inf)
+
+
+def logmeanexp_offdiagonal(scores: Tensor) -> Tensor:
+    """log-mean-exp over the B(B-1) off-diagonal entries: ``[..., B, B] -> [...]``."""
+    b = scores.shape[-1]
+    flat = _mask_diagonal(scores).flatten(-2)
+    return torch.logsumexp(flat, dim=-1) - math.log(b * (b - 1))
+
+
+def infonce(scores: Tensor) -> Tensor:
+    """InfoNCE: ``log B + mean_i [S_ii - logsumexp_j S_ij]``, at most ``log B``.
+
+    References: van den Oord et al. (2018), "Representation Learning with Contrastive
+    Predictive Coding"; Poole et al. (2019), eq. (12).
+    """
+    b = check_scores(scores)
+    log_softmax_diag = _diagonal(scores) - torch.logsumexp(scores, dim=-1)
+    return math.log(b) + log_softmax_diag.mean(dim=-1)
+
+
+def tuba(scores: Tensor, log_baseline: Tensor | None = None) -> Tensor:
+    """TUBA: ``1 + E_p[f - a] - E_{p(u)p(v)}[exp(f - a)]`` with the log-baseline ``a(u_i)``.
+
+    ``log_baseline [..., B]`` is subtracted from row i of the scores; ``None`` means 0.
+
+    References: Poole et al. (2019), eq. (9), "Tractable Unnormalized Barber-Agakov".
+    """
+    check_scores(scores)
+    if log_baseline is not None:
+        if log_baseline.shape != scores.shape[:-1]:
+            raise ValueError(
+                f"log_baseline must have shape {tuple(scores.shape[:-1])} to match scores "
+                f"{tuple(scores.shape)}, got {tuple(log_baseline.shape)}"
+            )
+        scores = scores - log_baseline.unsqueeze(-1)
+    joint = _diagonal(scores).mean(dim=-1)
+    marginal = torch.exp(logmeanexp_offdiagonal(scores))
+    return 1.0 + joint - marginal
+
+
+def nwj(scores: Tensor) -> Tensor:
+    """NWJ (also f-GAN KL, MINE-f): TUBA with the constant baseline ``a = e``, i.e. ``tuba(S - 1)``.
+
+    References: Nguyen, Wainwright and Jordan (2010); Poole et al. (2019), eq. (10).
+    """
+    return tuba(scores - 1.0)
+
+
+def dv(scores: Tensor) -> Tensor:
+    """Donsker-Varadhan: ``E_p[f] - log E_{p(u)p(v)}[exp f]``, the bound MINE maximizes.
+
+    The minibatch estimate of the log-partition is biased; MINE corrects the gradient with a
+    moving average, which is a property of the optimizer, not of this value.
+
+    References: Donsker and Varadhan (1983); Belghazi et al. (2018), "MINE".
+    """
+    check_scores(scores)
+    return _diagonal(scores).mean(dim=-1) - logmeanexp_offdiagonal(scores)
+
+
+def _js_fgan(scores: Tensor) -> Tensor:
+    """The f-GAN Jensen-Shannon divergence objective: ``E_p[-softplus(-f)] - E_q[softplus(f)]``."""
+    b = scores.shape[-1]
+    joint = -F.softplus(-_diagonal(scores)).mean(dim=-1)
+    off = ~torch.eye(b, dtype=torch.bool, device=scores.device)
+    marginal = (F.softplus(scores) * off).sum(dim=(-2, -1)) / (b * (b - 1))
+    return joint - marginal
+
+
+def js(scores: Tensor) -> Tensor:
+    """The NWJ bound as a value, with the gradient of the Jensen-Shannon f-GAN objective.
+
+    Training a critic with the JS divergence is stabler than with NWJ; at the JS optimum,
+    ``f + 1`` is the NWJ-optimal critic, so NWJ evaluated at ``f + 1`` is a valid MI lower
+    bound. The returned tensor has that value and the JS objective's gradient.
+
+    References: Nowozin et al. (2016), "f-GAN"; Hjelm et al. (2019), "Deep InfoMax";
+    Poole et al. (2019), Section 2.3.
+    """
+    check_scores(scores)
+    objective = _js_fgan(scores)
+    value = nwj(scores + 1.0)
+    return objective + (value - objective).detach()
+
+
+def smile(scores: Tensor, clip: float | None = 5.0) -> Tensor:
+    """SMILE: the DV bound with the partition term's scores clipped to ``[-clip, clip]``.
+
+    Clipping trades a little bias for much lower variance of the partition estimate. As in
+    the reference implementation, the value is the clipped DV bound and the gradient is
+    that of the JS f-GAN objective.
+
+    References: Song and Ermon (2020), "Understanding the Limitations of Variational Mutual
+    Information Estimators".
+    """
+    check_scores(scores)
+    clipped = scores if clip is None else scores.clamp(-clip, clip)
+    value = _diagonal(scores).mean(dim=-1) - logmeanexp_offdiagonal(clipped)
+    objective = _js_fgan(scores)
+    return objective + (value - objective).detach()
+
+
+def _log_expm1(x: Tensor) -> Tensor:
+    """``log(exp(x) - 1)`` for ``x >= 0`` without overflow for large x."""
+    large = x > 20.0
+    safe_small = torch.where(large, torch.ones_like(x), x).clamp_min(torch.finfo(x.dtype).tiny)
+    return torch.where(large, x + torch.log1p(-torch.exp(-x)), torch.log(torch.expm1(safe_small)))
+
+
+def _log_leave_one_out_mean(scores: Tensor) -> Tensor:
+    """``out[..., i, j] = log mean_{k != j} exp(S[..., i, k])``, without a [B, B, B] tensor.
+
+    Uses ``sum_{k != j} e^{S_ik} = e^{S_ij} (e^{d_ij} - 1)`` with ``d_ij = lse_i - S_ij >= 0``.
+    """
+    b = scores.shape[-1]
+    lse = torch.logsumexp(scores, dim=-1, keepdim=True)
+    d = (lse - scores).clamp_min(0.0)
+    return scores + _log_expm1(d) - math.log(b - 1)
+
+
+def interpolated(scores: Tensor, alpha: float = 0.5, log_baseline: Tensor | None = None) -> Tensor:
+    """The interpolated bound ``I_alpha``: a TUBA bound whose baseline mixes a multi-sample
+    (InfoNCE-like) term and a single-sample one, trading bias for variance with ``alpha``.
+
+    For row i (u_i), the baseline of the pair with numerator v_j is, in log space,
+    ``log(alpha * m_ij + (1 - alpha) * exp(a_i))`` with ``m_ij`` the mean of ``exp(S_ik)``
+    over the B-1 columns ``k != j`` of that row and ``a = log_baseline [..., B]`` (0 when
+    None). ``alpha = 0`` gives ``tuba(scores, log_baseline)``; larger alpha lowers the
+    variance of the estimate (and caps it, like InfoNCE, near log B).
+
+    References: Poole et al. (2019), eq. (11) and Section 2.5.
+    """
+    b = check_scores(scores)
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+    if log_baseline is None:
+        log_baseline = scores.new_zeros(scores.shape[:-1])
+    elif log_baseline.shape != scores.shape[:-1]:
+        raise ValueError(
+            f"log_baseline must have shape {tuple(scores.shape[:-1])}, "
+            f"got {tuple(log_baseline.shape)}"
+        )
+    single = log_baseline.unsqueeze(-1).expand_as(scores)
+    if alpha == 0.0:
+        baseline = single
+    elif alpha == 1.0:
+        baseline = _log_leave_one_out_mean(scores)
+    else:
+        baseline = torch.logaddexp(
+            math.log(alpha) + _log_leave_one_out_mean(scores), math.log1p(-alpha) + single
+        )
+    # Joint term: the positive pair (u_i, v_i) scored against each baseline m_ij, j != i,
+    # i.e. against a mean that still contains the positive.
+    joint = _diagonal(scores).unsqueeze(-1) - baseline
+    off = ~torch.eye(b, dtype=torch.bool, device=scores.device)
+    joint_term = (joint * off).sum(dim=(-2, -1)) / (b * (b - 1))
+    # Marginal term: the negative pair (u_i, v_j) against the baseline that leaves out the
+    # positive v_i, so the mean is over the other B-1 columns, v_j among them.
+    marginal = scores - _diagonal(baseline).unsqueeze(-1)
+    marginal_term = torch.exp(logmeanexp_offdiagonal(marginal))
+    return 1.0 + joint_term - marginal_term
+
+
+BOUNDS = {
+    "infonce": infonce,
+    "nwj": nwj,
+    "tuba": tuba,
+    "dv": dv,
+    "js": js,
+    "smile": smile,
+    "interpolated": interpolated,
+}
+"""Every bound by name: each maps ``scores [..., B, B]`` (and its keywords) to nats ``[...]``."""

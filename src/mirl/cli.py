@@ -1,0 +1,282 @@
+"""The ``mirl`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+BASELINE_NOISE = 0.05
+EXPERIMENT_OVERRIDES = {
+    # flag: (spec field, type)
+    "steps": int,
+    "evals": int,
+    "lr": float,
+    "batch_size": int,
+    "probe": str,
+}
+
+
+def _device(name: str):
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("mirl: --device cuda asked for, but torch sees no CUDA device")
+    return device
+
+
+def _parse_set(values: Sequence[str]) -> dict:
+    """``--set key=value`` pairs; the value is read as JSON when it parses, else as a string."""
+    out = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"mirl: --set expects FIELD=VALUE, got {item!r}")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+def _overrides(args) -> dict:
+    overrides = {k: getattr(args, k) for k in EXPERIMENT_OVERRIDES if getattr(args, k) is not None}
+    overrides.update(_parse_set(args.set))
+    return overrides
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    from mirl.experiments import PROFILES
+
+    p.add_argument(
+        "--profile", default="quick", choices=sorted(PROFILES), help="scale (default: quick)"
+    )
+    p.add_argument("--seeds", type=int, help="number of seeds (default: the profile's)")
+    for flag, kind in EXPERIMENT_OVERRIDES.items():
+        extra = {"choices": ["sklearn", "torch"]} if flag == "probe" else {}
+        p.add_argument(
+            f"--{flag.replace('_', '-')}", dest=flag, type=kind, help=f"override {flag}", **extra
+        )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override any run setting, e.g. --set noise_std=0.1 (repeatable)",
+    )
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
+    p.add_argument(
+        "--data",
+        default="mnist",
+        choices=["mnist", "synthetic"],
+        help="real MNIST, or the small synthetic stand-in used by the tests",
+    )
+    p.add_argument("--group-size", type=int, help="seeds trained at once (default: all of a run's)")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+
+
+def _load_image_data(kind: str, device):
+    from mirl.data import ImageData, load_mnist, synthetic_mnist
+
+    mnist = load_mnist() if kind == "mnist" else synthetic_mnist()
+    return ImageData.from_mnist(mnist, device)
+
+
+def _run_experiments(args, names: Sequence[str], out: Path) -> bool:
+    """Plan and run the experiments ``names`` into ``out``; print a summary; True if all ok."""
+    from mirl.experiments import PROFILES, experiment_specs
+    from mirl.progress import Progress
+    from mirl.results import ResultStore
+    from mirl.sweep import plan, run_local
+
+    device = _device(args.device)
+    seeds = list(range(args.seeds or PROFILES[args.profile].seeds))
+    if not seeds:
+        raise SystemExit("mirl: --seeds must be at least 1")
+    try:
+        specs = [
+            s for name in names for s in experiment_specs(name, args.profile, _overrides(args))
+        ]
+        store = ResultStore(out)
+        tasks, summary = plan(store, specs, seeds, args.group_size)
+    except ValueError as err:
+        raise SystemExit(f"mirl: {err}") from None
+    cache = {}
+
+    def data():
+        if "data" not in cache:
+            cache["data"] = _load_image_data(args.data, device)
+        return cache["data"]
+
+    progress = Progress(tasks, quiet=args.quiet)
+    try:
+        summary = run_local(tasks, store, summary, data, device, progress)
+    finally:
+        progress.close()
+    for line in summary.lines(str(out)):
+        print(line)
+    return summary.ok
+
+
+def cmd_list(args) -> int:
+    from mirl.experiments import EXPERIMENTS, PROFILES
+
+    width = max(map(len, EXPERIMENTS))
+    for e in EXPERIMENTS.values():
+        print(f"{e.name:<{width}}  {e.figure:<16} {e.description}")
+    print(
+        "\nprofiles: "
+        + "; ".join(f"{p.name} ({p.seeds} seeds): {p.description}" for p in PROFILES.values())
+    )
+    return 0
+
+
+def cmd_data(args) -> int:
+    from mirl.data.mnist import DataError, data_dir, fetch_mnist
+
+    try:
+        path = fetch_mnist(args.root, force=args.force)
+    except DataError as err:
+        print(f"mirl: {err}", file=sys.stderr)
+        return 1
+    print(f"MNIST verified and cached at {path} (MIRL_DATA={data_dir(args.root)})")
+    return 0
+
+
+def cmd_baseline(args) -> int:
+    from mirl.evaluation import pixel_baseline
+
+    device = _device(args.device)
+    data = _load_image_data(args.data, device)
+    accuracy = pixel_baseline(data, args.noise, args.probe)
+    print(
+        f"linear probe on the top-half pixels (noise std {args.noise}, {args.probe}): "
+        f"{accuracy:.4f}"
+    )
+    return 0
+
+
+def cmd_run(args) -> int:
+    from mirl.experiments import EXPERIMENTS
+
+    if args.experiment not in EXPERIMENTS:
+        raise SystemExit(
+            f"mirl: unknown experiment {args.experiment!r}; valid: {', '.join(EXPERIMENTS)}"
+        )
+    out = Path(args.out or f"results/{args.profile}")
+    return 0 if _run_experiments(args, [args.experiment], out) else 1
+
+
+def cmd_reproduce(args) -> int:
+    from mirl.evaluation import pixel_baseline
+    from mirl.experiments import EXPERIMENTS
+    from mirl.plots import plot_all
+    from mirl.report import write_report
+    from mirl.results import atomic_write
+
+    names = list(EXPERIMENTS) if not args.experiments else args.experiments.split(",")
+    unknown = [n for n in names if n not in EXPERIMENTS]
+    if unknown:
+        raise SystemExit(f"mirl: unknown experiments {unknown}; valid: {', '.join(EXPERIMENTS)}")
+    out = Path(args.out or f"results/{args.profile}")
+    ok = _run_experiments(args, names, out)
+    baseline_path = out / "baseline.json"
+    if not baseline_path.exists():
+        device = _device(args.device)
+        accuracy = pixel_baseline(_load_image_data(args.data, device), BASELINE_NOISE, "sklearn")
+        atomic_write(
+            baseline_path,
+            json.dumps(
+                {
+                    "accuracy": accuracy,
+                    "noise_std": BASELINE_NOISE,
+                    "probe": "sklearn",
+                    "data": args.data,
+                }
+            ).encode(),
+        )
+    for path in plot_all(out):
+        print(path)
+    print(write_report(out))
+    return 0 if ok else 1
+
+
+def cmd_plot(args) -> int:
+    from mirl.plots import plot_all
+
+    for path in plot_all(args.dir):
+        print(path)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from mirl.report import write_report
+
+    print(write_report(args.dir))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from mirl import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="mirl",
+        description="MI maximization for representation learning, and the experiments of "
+        "Tschannen et al. (ICLR 2020).",
+    )
+    parser.add_argument("--version", action="version", version=f"mirl {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="the experiments, their figures, and the profiles").set_defaults(
+        fn=cmd_list
+    )
+
+    p = sub.add_parser("data", help="MNIST: fetch, verify and cache it")
+    p.add_argument("action", choices=["fetch"])
+    p.add_argument("--root", help="cache directory (default: $MIRL_DATA or the user cache dir)")
+    p.add_argument("--force", action="store_true", help="fetch again even if the cache is valid")
+    p.set_defaults(fn=cmd_data)
+
+    p = sub.add_parser("baseline", help="the linear probe on noisy half-image pixels (~0.835)")
+    p.add_argument("--noise", type=float, default=BASELINE_NOISE)
+    p.add_argument("--probe", default="sklearn", choices=["sklearn", "torch"])
+    p.add_argument("--device", default="auto")
+    p.add_argument("--data", default="mnist", choices=["mnist", "synthetic"])
+    p.set_defaults(fn=cmd_baseline)
+
+    p = sub.add_parser("run", help="run one experiment, resuming what an output directory holds")
+    p.add_argument("experiment")
+    _add_run_options(p)
+    p.add_argument("--out", help="output directory (default: results/PROFILE)")
+    p.set_defaults(fn=cmd_run)
+
+    p = sub.add_parser(
+        "reproduce", help="run experiments, then draw every figure and write report.html"
+    )
+    p.add_argument("--experiments", help="comma-separated names (default: all six)")
+    _add_run_options(p)
+    p.add_argument("--out", help="output directory (default: results/PROFILE)")
+    p.set_defaults(fn=cmd_reproduce)
+
+    p = sub.add_parser("plot", help="redraw the figures of a results directory (no training)")
+    p.add_argument("dir")
+    p.set_defaults(fn=cmd_plot)
+
+    p = sub.add_parser("report", help="rewrite DIR/report.html from stored results (no training)")
+    p.add_argument("dir")
+    p.set_defaults(fn=cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

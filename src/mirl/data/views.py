@@ -1,0 +1,57 @@
+"""The two views of an MNIST digit, and the data set as tensors on the training device."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from mirl.data.mnist import IMAGE_DIM, MNIST, VIEW_DIM
+
+
+def split_views(x: Tensor) -> tuple[Tensor, Tensor]:
+    """``x [..., 784] -> (top [..., 392], bottom [..., 392])``: the first and last 392 pixels."""
+    if x.shape[-1] != IMAGE_DIM:
+        raise ValueError(f"images must be flattened to [..., {IMAGE_DIM}], got {tuple(x.shape)}")
+    return x[..., :VIEW_DIM], x[..., VIEW_DIM:]
+
+
+def noisy_views(x: Tensor, noise: Tensor | None) -> tuple[Tensor, Tensor]:
+    """The two views with the same noise tensor added to both (the paper's noisy setting)."""
+    top, bottom = split_views(x)
+    if noise is None:
+        return top, bottom
+    return top + noise, bottom + noise
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """MNIST on one device, pixels as float32 in [0, 1]: images ``[N, 784]``, labels ``[N]``.
+
+    The whole set lives on the device and batches are drawn by index, with no DataLoader.
+    """
+
+    train_x: Tensor
+    train_y: Tensor
+    test_x: Tensor
+    test_y: Tensor
+
+    @classmethod
+    def from_mnist(cls, mnist: MNIST, device: torch.device | str = "cpu") -> ImageData:
+        def images(a) -> Tensor:
+            return torch.as_tensor(a, device=device).float().div_(255.0)
+
+        def labels(a) -> Tensor:
+            return torch.as_tensor(a, device=device).long()
+
+        return cls(
+            images(mnist.train_images),
+            labels(mnist.train_labels),
+            images(mnist.test_images),
+            labels(mnist.test_labels),
+        )
+
+    @property
+    def device(self) -> torch.device:
+        return self.train_x.device

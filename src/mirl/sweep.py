@@ -1,0 +1,179 @@
+"""Sweeps: train many (run, seed group) tasks, store each seed as it finishes, resume.
+
+``plan`` compares what is asked with what the store holds: finished seeds are skipped,
+missing, failed and corrupt ones are (re)done, and a run stored with other settings is an
+error rather than a silent mix. ``run_local`` trains the tasks one after another in this
+process; ``mirl.ray_backend`` runs them on a Ray cluster. Either way the driver writes the
+records, so a killed sweep loses only the tasks in flight.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+from mirl.data.views import ImageData
+from mirl.outcome import SeedResult
+from mirl.progress import Progress
+from mirl.results import ResultStore
+from mirl.spec import GaussianSpec, Spec
+from mirl.train import train
+
+
+@dataclass
+class Task:
+    """One unit of work: a spec trained for a group of seeds at once."""
+
+    spec: Spec
+    seeds: list[int]
+
+    @property
+    def label(self) -> str:
+        return f"{self.spec.experiment}/{self.spec.name} seeds {_span(self.seeds)}"
+
+    @property
+    def steps(self) -> int:
+        return self.spec.steps
+
+
+def _span(seeds: Sequence[int]) -> str:
+    return f"{seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else str(seeds[0])
+
+
+@dataclass
+class SweepSummary:
+    """What a sweep did: seeds trained, skipped as already done, failed (with errors), and
+    corrupt records set aside."""
+
+    trained: list[tuple[str, int]] = field(default_factory=list)
+    skipped: list[tuple[str, int]] = field(default_factory=list)
+    failed: list[tuple[str, int, str]] = field(default_factory=list)
+    set_aside: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def lines(self, out: str) -> list[str]:
+        lines = [
+            f"trained {len(self.trained)} seed runs, skipped {len(self.skipped)} already done, "
+            f"{len(self.failed)} failed, in {self.seconds:.0f} s; results in {out}"
+        ]
+        lines += [f"  set aside corrupt record: {p}" for p in self.set_aside]
+        lines += [f"  FAILED {run} seed {seed}: {error}" for run, seed, error in self.failed]
+        return lines
+
+
+def plan(
+    store: ResultStore, specs: Sequence[Spec], seeds: Sequence[int], group_size: int | None = None
+) -> tuple[list[Task], SweepSummary]:
+    """The tasks still to do for ``specs`` x ``seeds``, in groups of at most ``group_size``
+    seeds (all pending seeds of a run in one group by default)."""
+    summary = SweepSummary()
+    tasks = []
+    for spec in specs:
+        store.check_same_settings(spec)
+        pending = []
+        for seed in seeds:
+            status = store.status(spec, seed)
+            if status == "ok":
+                summary.skipped.append((f"{spec.experiment}/{spec.name}", seed))
+                continue
+            if status == "corrupt":
+                summary.set_aside.append(str(store.set_aside(spec, seed)))
+            pending.append(seed)
+        size = group_size or len(pending) or 1
+        tasks += [Task(spec, pending[i : i + size]) for i in range(0, len(pending), size)]
+    return tasks, summary
+
+
+def record_meta(device: torch.device | str, group: Sequence[int]) -> dict:
+    """Provenance stored with every record."""
+    from mirl import __version__
+
+    device = torch.device(device)
+    name = (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else platform.processor() or "cpu"
+    )
+    return {
+        "mirl_version": __version__,
+        "torch_version": torch.__version__,
+        "python_version": sys.version.split()[0],
+        "device": str(device),
+        "device_name": name,
+        "host": platform.node(),
+        "seed_group": list(group),
+    }
+
+
+def failed_results(seeds: Sequence[int], error: BaseException) -> list[SeedResult]:
+    """A failed result for every seed of a task that raised."""
+    where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    at = f" (at {where.filename.rsplit('/', 1)[-1]}:{where.lineno})" if where else ""
+    return [SeedResult(seed, error=f"{type(error).__name__}: {error}{at}") for seed in seeds]
+
+
+def train_task(
+    task: Task, data: ImageData | None, device: torch.device, on_step: Callable[[int], None] | None
+) -> list[SeedResult]:
+    """Train one task; on a CUDA out-of-memory error, split its seeds in two and go on."""
+    try:
+        return train(task.spec, task.seeds, data, device, on_step)
+    except torch.cuda.OutOfMemoryError:
+        if len(task.seeds) == 1:
+            raise
+        torch.cuda.empty_cache()
+        half = len(task.seeds) // 2
+        return [
+            result
+            for part in (task.seeds[:half], task.seeds[half:])
+            for result in train_task(Task(task.spec, part), data, device, on_step)
+        ]
+
+
+def run_local(
+    tasks: Sequence[Task],
+    store: ResultStore,
+    summary: SweepSummary,
+    data: Callable[[], ImageData],
+    device: torch.device,
+    progress: Progress,
+) -> SweepSummary:
+    """Train ``tasks`` here, one after another, writing each seed's record as it finishes.
+
+    ``data()`` returns MNIST on ``device``; it is only called if a task needs it.
+    """
+    start = time.perf_counter()
+    for task in tasks:
+        progress.start_task(task)
+        try:
+            needs_data = not isinstance(task.spec, GaussianSpec)
+            results = train_task(task, data() if needs_data else None, device, progress.step)
+        except Exception as error:  # a run that raises is recorded as failed; the sweep goes on
+            results = failed_results(task.seeds, error)
+        collect(task, results, store, summary, record_meta(device, task.seeds))
+        progress.finish_task(task)
+    summary.seconds += time.perf_counter() - start
+    return summary
+
+
+def collect(
+    task: Task, results: Sequence[SeedResult], store: ResultStore, summary: SweepSummary, meta: dict
+) -> None:
+    """Store a finished task's seeds and account for them in the summary."""
+    run = f"{task.spec.experiment}/{task.spec.name}"
+    for result in results:
+        store.write(task.spec, result, meta)
+        if result.ok:
+            summary.trained.append((run, result.seed))
+        else:
+            summary.failed.append((run, result.seed, result.error))

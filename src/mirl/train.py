@@ -1,0 +1,206 @@
+"""The seed-batched trainer for two-view MI maximization (``MISpec``), and ``train``, which
+dispatches any spec to its trainer.
+
+K seeds of one spec train together: one ``SeedStack`` of K two-view models, one Adam over
+the stacked parameters, the sum of the K per-seed losses. Each seed draws its own
+initialization, minibatch order and noise (``mirl.streams``), so seed k's curve is the one
+it would have alone, up to float rounding.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.func import vmap
+
+from mirl.adversarial import train_adversarial
+from mirl.data.mnist import VIEW_DIM
+from mirl.data.views import ImageData, noisy_views, split_views
+from mirl.ensemble import SeedStack, build_stack
+from mirl.estimation import train_gaussian
+from mirl.evaluation import ENCODE_CHUNK, encode, jacobian_singular_values, probe_accuracy
+from mirl.models import bound_fn, build_two_view_model, loss_fn
+from mirl.outcome import DivergenceWatch, SeedResult, finish, retire_diverged
+from mirl.spec import AdversarialSpec, GaussianSpec, MISpec, Spec
+from mirl.streams import BatchStream, NormalStream
+
+StepCallback = Callable[[int], None]
+
+# Test batches scored per vmapped critic call: bounds the [K, n, B, B, hidden] activations
+# of the concat critic.
+TEST_BATCHES_PER_CALL = 4
+
+
+def train(
+    spec: Spec,
+    seeds: Sequence[int],
+    data: ImageData | None = None,
+    device: torch.device | str | None = None,
+    on_step: StepCallback | None = None,
+) -> list[SeedResult]:
+    """Train ``spec`` for every seed in ``seeds`` at once; one ``SeedResult`` per seed.
+
+    ``data`` is MNIST on the training device (not needed by ``GaussianSpec``, which trains
+    on ``device``). ``on_step(n)`` is called after every step with the steps done.
+    """
+    seeds = list(seeds)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be a non-empty list of distinct integers, got {seeds}")
+    if isinstance(spec, MISpec):
+        return train_mi(spec, seeds, _need_data(spec, data), on_step)
+    if isinstance(spec, AdversarialSpec):
+        return train_adversarial(spec, seeds, _need_data(spec, data), on_step)
+    if isinstance(spec, GaussianSpec):
+        return train_gaussian(spec, seeds, torch.device(device or "cpu"), on_step)
+    raise ValueError(f"not a run spec: {spec!r}")
+
+
+def _need_data(spec: Spec, data: ImageData | None) -> ImageData:
+    if data is None:
+        raise ValueError(f"run {spec.experiment}/{spec.name} needs MNIST data")
+    return data
+
+
+def train_mi(
+    spec: MISpec, seeds: list[int], data: ImageData, on_step: StepCallback | None = None
+) -> list[SeedResult]:
+    """Maximize (or target) the spec's bound between the two views, K seeds at once."""
+    device = data.device
+    start = time.perf_counter()
+    stack = build_stack(lambda: build_two_view_model(spec), seeds, device)
+    bound, loss = bound_fn(spec), loss_fn(spec)
+    optimizer = torch.optim.Adam(stack.parameters(), lr=spec.lr)
+    batches = BatchStream(data.train_x.shape[0], spec.batch_size, seeds, device)
+    noise = (
+        NormalStream((spec.batch_size, VIEW_DIM), seeds, device, "noise")
+        if spec.noise_std > 0
+        else None
+    )
+    evaluator = _MIEvaluator(spec, stack, data, seeds)
+    watch = DivergenceWatch(len(seeds), device)
+    results = [SeedResult(seed) for seed in seeds]
+    bound_sum, bound_steps = torch.zeros(len(seeds), device=device), 0
+    eval_steps = set(spec.eval_steps)
+
+    for step in range(spec.steps):
+        if step in eval_steps:
+            alive = retire_diverged(watch, results, spec, "loss")
+            if not alive:
+                break
+            train_bound = (
+                (bound_sum / bound_steps).tolist() if bound_steps else [np.nan] * len(seeds)
+            )
+            metrics = evaluator(step, alive)
+            elapsed = time.perf_counter() - start
+            for k in alive:
+                row = {
+                    key: float(values[k])
+                    for key, values in metrics.items()
+                    if key != "singular_values"
+                }
+                results[k].rows.append(
+                    {"iteration": step, **row, "train_bound": train_bound[k], "seconds": elapsed}
+                )
+                if "singular_values" in metrics:
+                    results[k].arrays.setdefault("singular_values", []).append(
+                        metrics["singular_values"][k]
+                    )
+            bound_sum.zero_()
+            bound_steps = 0
+
+        x1, x2 = noisy_views(
+            data.train_x[batches.next()], None if noise is None else spec.noise_std * noise.next()
+        )
+        values = bound(stack(x1, x2))
+        losses = loss(values)
+        optimizer.zero_grad(set_to_none=True)
+        losses.sum().backward()
+        optimizer.step()
+        watch.update(step, losses)
+        bound_sum += values.detach()
+        bound_steps += 1
+        if on_step is not None:
+            on_step(step + 1)
+
+    retire_diverged(watch, results, spec, "loss")
+    return finish(results, start)
+
+
+class _MIEvaluator:
+    """One evaluation of K seeds: probe accuracy, test bound and loss, Jacobian spectra."""
+
+    def __init__(self, spec: MISpec, stack: SeedStack, data: ImageData, seeds: list[int]):
+        self.spec, self.data, self.seeds = spec, data, seeds
+        self.g1, self.g2 = stack.submodule("g1"), stack.submodule("g2")
+        self.critic = stack.submodule("critic")
+        self.bound, self.loss = bound_fn(spec), loss_fn(spec)
+        if spec.jacobian:
+            n = spec.jacobian_samples
+            self.jacobian_batches = BatchStream(
+                data.train_x.shape[0], n, seeds, data.device, "jacobian"
+            )
+            self.jacobian_noise = NormalStream(
+                (n, VIEW_DIM), seeds, data.device, "jacobian-noise", chunk=1
+            )
+
+    def _noise(self, purpose: str) -> NormalStream | None:
+        if self.spec.noise_std == 0:
+            return None
+        return NormalStream(
+            (ENCODE_CHUNK, VIEW_DIM), self.seeds, self.data.device, purpose, chunk=1
+        )
+
+    @torch.no_grad()
+    def __call__(self, step: int, alive: list[int]) -> dict[str, np.ndarray]:
+        spec, data = self.spec, self.data
+        std = spec.noise_std
+        train_top, _ = split_views(data.train_x)
+        test_top, test_bottom = split_views(data.test_x)
+        train_codes = encode(self.g1, train_top, self._noise(f"probe-noise-{step}"), std)
+        # Both views of a test image get the same noise: two streams of one purpose agree.
+        u = encode(self.g1, test_top, self._noise(f"test-noise-{step}"), std)
+        v = encode(self.g2, test_bottom, self._noise(f"test-noise-{step}"), std)
+        bounds = self._test_bounds(u, v)
+        metrics = {
+            "test_bound": bounds.mean(dim=-1).cpu().numpy(),
+            "test_loss": self.loss(bounds).mean(dim=-1).cpu().numpy(),
+        }
+        metrics["bound_value"] = -metrics["test_loss"]
+        accuracy = np.full(len(self.seeds), np.nan)
+        accuracy[alive] = probe_accuracy(
+            spec.probe, train_codes[alive], u[alive], data, [self.seeds[k] for k in alive]
+        )
+        metrics["accuracy"] = accuracy
+        if spec.jacobian:
+            x = data.train_x[self.jacobian_batches.next()]
+            top, _ = noisy_views(x, std * self.jacobian_noise.next())
+            metrics["singular_values"] = (
+                jacobian_singular_values(self.g1, top).float().cpu().numpy()
+            )
+        return metrics
+
+    def _test_bounds(self, u: Tensor, v: Tensor) -> Tensor:
+        """The bound on each full test batch of the training batch size: ``[K, n_batches]``."""
+        k, b = u.shape[0], self.spec.batch_size
+        n = u.shape[1] // b
+        u = u[:, : n * b].reshape(k, n, b, -1)
+        v = v[:, : n * b].reshape(k, n, b, -1)
+        critic = self.critic
+
+        def per_seed(params: dict, buffers: dict, us: Tensor, vs: Tensor) -> Tensor:
+            return vmap(lambda a, c: critic.call_one(params, buffers, a, c))(us, vs)
+
+        scores = [
+            vmap(per_seed)(
+                critic.params,
+                critic.buffers,
+                u[:, i : i + TEST_BATCHES_PER_CALL],
+                v[:, i : i + TEST_BATCHES_PER_CALL],
+            )
+            for i in range(0, n, TEST_BATCHES_PER_CALL)
+        ]
+        return self.bound(torch.cat(scores, dim=1))
