@@ -1,0 +1,159 @@
+"""The HTML report, written from real (smoke-scale) stored results alone."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from mirl.cli import main
+from mirl.experiments import experiment_specs
+from mirl.outcome import SeedResult
+from mirl.report import final_results, format_seconds, wall_seconds, write_report
+from mirl.results import ResultStore, load
+
+EXPERIMENTS = ("critic_impact", "noniid")
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> Path:
+    """Two experiments trained at smoke scale on the synthetic digits."""
+    out = tmp_path_factory.mktemp("report")
+    for name in EXPERIMENTS:
+        args = ["run", name, "--profile", "smoke", "--data", "synthetic", "--out", str(out)]
+        assert main([*args, "--quiet"]) == 0
+    return out
+
+
+@pytest.fixture
+def copy(results, tmp_path) -> Path:
+    """A copy of the results that a test may change."""
+    target = tmp_path / "out"
+    shutil.copytree(results, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def report(results) -> str:
+    return write_report(results).read_text(encoding="utf-8")
+
+
+def test_report_embeds_every_figure_and_nothing_external(results, report):
+    pngs = sorted((results / "figures").glob("*.png"))
+    assert len(pngs) == 5  # Fig. 3 (four panels) and Fig. 4c
+    for png in pngs:
+        assert f"data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()}" in report
+    assert report.count("<img ") == len(pngs)
+    assert not re.search(r"""(src|href)=["'](?!data:|#)""", report)
+    assert "<script" not in report and "<link" not in report
+
+
+def test_report_shows_experiments_with_figure_numbers_and_descriptions(report):
+    assert "Fig. 3: critic_impact" in report
+    assert "Fig. 4c: noniid" in report
+    assert "simpler critics (bilinear, separable) give looser bounds" in report
+    assert 'id="invertible"' not in report and 'href="#adversarial"' not in report
+
+
+def test_final_table_is_the_mean_and_sd_over_seeds_at_the_last_step(results, report):
+    frame = load(results)
+    rows = frame[frame.name == "mlp-concat-nwj"]
+    last = rows[rows.iteration == rows.iteration.max()]
+    accuracy, bound = last["accuracy"].to_numpy(), last["test_bound"].to_numpy()
+    assert len(last) == 2
+
+    final = final_results(frame).set_index("name").loc["mlp-concat-nwj"]
+    assert final.iteration == 8 and final.seeds == 2
+    assert final.accuracy_mean == pytest.approx(accuracy.mean())
+    assert final.accuracy_sd == pytest.approx(np.std(accuracy, ddof=1))
+    assert final.bound_mean == pytest.approx(bound.mean())
+    assert final.bound_sd == pytest.approx(np.std(bound, ddof=1))
+    cell = f"{accuracy.mean():.4f} ± {np.std(accuracy, ddof=1):.4f}"
+    assert '<td>mlp-concat-nwj</td><td class="num">8</td><td class="num">2</td>' in report
+    assert cell in report
+
+
+def test_noniid_final_bound_is_the_training_estimate(results):
+    frame = load(results)
+    final = final_results(frame).set_index("name").loc["noniid-infonce"]
+    rows = frame[(frame.name == "noniid-infonce") & (frame.iteration == 40)]
+    assert final.bound_mean == pytest.approx(rows["bound_value"].mean())
+    assert np.isnan(final.accuracy_mean)
+
+
+def test_report_shows_settings_versions_devices_and_wall_time(results, report):
+    assert "<code>steps=9</code>" in report  # shared by every run of the experiment
+    assert "<th>critic</th>" in report and "<td>separable</td>" in report  # varies
+    records, _ = ResultStore(results).scan()
+    meta = records[0].meta
+    for key in ("torch_version", "python_version", "device", "mirl_version"):
+        assert f"<td>{meta[key]}</td>" in report
+    noniid = [r for r in records if r.experiment == "noniid"]
+    seconds = sum(
+        {(r.name, tuple(r.meta["seed_group"])): r.meta["seconds"] for r in noniid}.values()
+    )
+    assert f"training wall time {format_seconds(seconds)}" in report
+
+
+def test_failed_and_corrupt_runs_are_listed_and_escaped(copy):
+    spec = experiment_specs("critic_impact", "smoke")[0]
+    store = ResultStore(copy)
+    store.write(spec, SeedResult(7, error="loss became <NaN> at step 3 & stopped"), {})
+    (copy / "runs" / "noniid" / "iid-nwj" / "seed-9.json").write_text("{not json")
+    with pytest.warns(UserWarning, match="skipping corrupt record"):  # from plot_all
+        html = write_report(copy).read_text(encoding="utf-8")
+    failures = html.split('id="failures"')[1]
+    assert "loss became &lt;NaN&gt; at step 3 &amp; stopped" in failures
+    assert "<NaN>" not in html
+    assert "<td>critic_impact</td><td>mlp-bilinear-infonce</td><td>7</td>" in failures
+    corrupt = html.split('id="corrupt"')[1]
+    assert "runs/noniid/iid-nwj/seed-9.json" in corrupt
+
+
+def test_report_is_made_from_stored_rows_alone(copy, monkeypatch):
+    import mirl.sweep
+    import mirl.train
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the report must not train")
+
+    monkeypatch.setattr(mirl.train, "train", no_training)
+    monkeypatch.setattr(mirl.sweep, "train", no_training)
+    (copy / "baseline.json").write_text(json.dumps({"accuracy": 0.8351, "data": "mnist"}))
+    html = write_report(copy).read_text(encoding="utf-8")
+    assert "<b>0.8351</b>" in html
+    expected = final_results(load(copy)).set_index("name").loc["mlp-separable-infonce"]
+    assert f"{expected.accuracy_mean:.4f} ± {expected.accuracy_sd:.4f}" in html
+
+
+def test_report_of_an_empty_dir(tmp_path):
+    html = write_report(tmp_path).read_text(encoding="utf-8")
+    assert "holds no results yet" in html
+    assert "<img" not in html
+
+
+def test_wall_time_counts_each_seed_group_once():
+    def record(experiment: str, name: str, seed: int, group: list[int], seconds: float):
+        meta = {"seed_group": group, "seconds": seconds}
+        return SimpleNamespace(experiment=experiment, name=name, seed=seed, meta=meta)
+
+    records = [
+        record("noniid", "iid-nwj", 0, [0, 1], 10.0),
+        record("noniid", "iid-nwj", 1, [0, 1], 10.0),
+        record("noniid", "iid-nwj", 2, [2], 4.0),  # resumed later, alone
+        record("noniid", "iid-infonce", 0, [0, 1], 10.0),  # another run, same seeds
+        record("critic_impact", "mlp-concat-nwj", 0, [0], 1.5),
+    ]
+    assert wall_seconds(records) == {"noniid": 24.0, "critic_impact": 1.5}
+
+
+def test_durations_read_naturally():
+    assert format_seconds(12.34) == "12.3 s"
+    assert format_seconds(243) == "4 min 03 s"
+    assert format_seconds(7500) == "2 h 05 min"
