@@ -1,0 +1,192 @@
+"""Run a sweep on a Ray cluster: one remote task per (run, seed group), stored by the driver.
+
+Workers load their own data (once per worker process), train with ``sweep.train_task`` and
+send back their ``SeedResult``s with their provenance; the driver stores each task with
+``sweep.collect`` the moment it finishes, as ``sweep.run_local`` does. The store stays the
+one source of truth: a killed driver loses only the tasks in flight, and rerunning the
+sweep (with either backend) skips every finished seed.
+
+A worker process that dies (killed, out of host memory) is retried by Ray up to
+``max_retries`` times; if it still fails, its seeds are recorded as failed with the error.
+A run that raises inside a worker (a diverged loss, a bad setting) is recorded as failed at
+once, as in the local backend: retrying it would fail again.
+
+Needs ``pip install mirl[ray]``. The driver fetches MNIST into its cache before submitting;
+on a multi-node cluster every node needs mirl installed, and MNIST cached (``mirl data
+fetch``, with ``MIRL_DATA`` set alike) or a network.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+import torch
+
+from mirl.data import ImageData, fetch_mnist
+from mirl.data.views import DATA_KINDS
+from mirl.outcome import SeedResult
+from mirl.progress import Progress
+from mirl.results import ResultStore
+from mirl.spec import GaussianSpec
+from mirl.sweep import SweepSummary, Task, collect, failed_results, record_meta, train_task
+
+DEVICES = ("cpu", "cuda")
+
+CRASH_ENV = "MIRL_RAY_CRASH_DIR"
+"""Fault injection, for the tests: when this variable names a directory in a worker's
+environment and the file ``<experiment>.<run name>`` there holds a count n > 0, the worker
+writes n - 1 back and exits at once (``os._exit(1)``) instead of training, as a killed
+worker would. Unset, it costs one ``os.environ`` lookup per task."""
+
+_WORKER_DATA: dict[tuple[str, str], ImageData] = {}
+"""MNIST (or the synthetic stand-in) on the worker's device, loaded once per worker process."""
+
+
+def _import_ray() -> ModuleType:
+    try:
+        import ray
+    except ImportError:
+        raise ImportError(
+            "the Ray backend needs Ray: pip install mirl[ray] (or pip install 'ray[default]')"
+        ) from None
+    return ray
+
+
+def _maybe_crash(task: Task) -> None:
+    """Exit the worker process abruptly if ``CRASH_ENV`` asks for it (see there)."""
+    folder = os.environ.get(CRASH_ENV)
+    if not folder:
+        return
+    counter = Path(folder) / f"{task.spec.experiment}.{task.spec.name}"
+    left = int(counter.read_text()) if counter.exists() else 0
+    if left > 0:
+        counter.write_text(str(left - 1))
+        os._exit(1)
+
+
+def _worker_data(kind: str, device: torch.device) -> ImageData:
+    key = (kind, str(device))
+    if key not in _WORKER_DATA:
+        _WORKER_DATA[key] = ImageData.load(kind, device)
+    return _WORKER_DATA[key]
+
+
+def _train_remote(task: Task, data_kind: str, device: str) -> tuple[list[SeedResult], dict]:
+    """Runs in a Ray worker: train ``task``; return its results and the worker's provenance.
+
+    Under Ray, ``"cuda"`` is the one GPU the task was given (Ray sets CUDA_VISIBLE_DEVICES).
+    """
+    _maybe_crash(task)
+    where = torch.device(device)
+    meta = {**record_meta(where, task.seeds), "backend": "ray"}
+    try:
+        data = None if isinstance(task.spec, GaussianSpec) else _worker_data(data_kind, where)
+        results = train_task(task, data, where, None)
+    except Exception as error:  # a run that raises is recorded as failed; the sweep goes on
+        results = failed_results(task.seeds, error)
+    return results, meta
+
+
+def _lost_meta(device: str, seeds: Sequence[int]) -> dict:
+    """Provenance for seeds whose worker never reported back: the driver's versions, and no
+    host or device name, since no worker is left to describe them."""
+    return {
+        **record_meta("cpu", seeds),
+        "device": device,
+        "device_name": None,
+        "host": None,
+        "backend": "ray",
+    }
+
+
+def _remote_failure(ray: ModuleType, error: Exception, max_retries: int) -> RuntimeError:
+    """Why a task brought back no results: its worker died on every attempt, or the task
+    raised outside training (e.g. mirl could not be imported on the worker's node)."""
+    if isinstance(error, ray.exceptions.RayTaskError):
+        cause = getattr(error, "cause", None) or error
+        return RuntimeError(f"Ray task failed in the worker: {type(cause).__name__}: {cause}")
+    first_line = next(iter(str(error).strip().splitlines()), "")
+    return RuntimeError(
+        f"Ray worker lost on all {max_retries + 1} attempts ({type(error).__name__}: {first_line})"
+    )
+
+
+def _report_done(progress: Progress, task: Task) -> None:
+    """Count one finished task (and its steps) on ``progress``: remote workers cannot report
+    steps as they go, so the bar moves by whole tasks."""
+    progress.start_task(task)
+    progress.step(task.steps)
+    progress.finish_task(task)
+
+
+def _check_arguments(data_kind: str, device: str, max_retries: int) -> None:
+    if data_kind not in DATA_KINDS:
+        raise ValueError(f"unknown data {data_kind!r}; valid: {', '.join(DATA_KINDS)}")
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+    if not isinstance(max_retries, int) or max_retries < 0:
+        raise ValueError(f"max_retries must be a non-negative integer, got {max_retries!r}")
+
+
+def run_ray(
+    tasks: Sequence[Task],
+    store: ResultStore,
+    summary: SweepSummary,
+    data_kind: str,
+    device: str | torch.device,
+    progress: Progress,
+    address: str | None = None,
+    max_retries: int = 2,
+) -> SweepSummary:
+    """Train ``tasks`` on a Ray cluster, storing each task's seeds as soon as it finishes.
+
+    ``address`` is a running cluster's (``host:port``, or ``"auto"``); None starts a local
+    cluster for the sweep (or uses ``RAY_ADDRESS`` if set). If this process is already
+    connected to Ray, that connection is used and left open; otherwise the connection made
+    here is closed at the end (which stops a local cluster started here, and only that).
+    ``data_kind`` is ``"mnist"`` or ``"synthetic"``; each task asks for one CPU and, when
+    ``device`` is ``"cuda"``, one GPU. A worker that dies is retried ``max_retries`` times.
+    """
+    if not tasks:
+        return summary
+    ray = _import_ray()
+    device = torch.device(device).type
+    _check_arguments(data_kind, device, max_retries)
+    if data_kind == "mnist" and not all(isinstance(t.spec, GaussianSpec) for t in tasks):
+        fetch_mnist()  # once, here, rather than by every worker at once on a shared disk
+    connected_here = not ray.is_initialized()
+    if connected_here:
+        ray.init(address=address)
+    start = time.perf_counter()
+    pending = {}
+    try:
+        if device == "cuda" and ray.cluster_resources().get("GPU", 0) < 1:
+            raise ValueError("device 'cuda' asked for, but the Ray cluster has no GPU")
+        remote = ray.remote(_train_remote).options(
+            num_cpus=1,
+            num_gpus=1 if device == "cuda" else 0,
+            max_retries=max_retries,
+            retry_exceptions=False,
+        )
+        pending = {remote.remote(task, data_kind, device): task for task in tasks}
+        while pending:
+            [ref], _ = ray.wait(list(pending), num_returns=1)
+            task = pending.pop(ref)
+            try:
+                results, meta = ray.get(ref)
+            except ray.exceptions.RayError as error:
+                failure = _remote_failure(ray, error, max_retries)
+                results, meta = failed_results(task.seeds, failure), _lost_meta(device, task.seeds)
+            collect(task, results, store, summary, meta)
+            _report_done(progress, task)
+    finally:
+        for ref in pending:  # interrupted: stop the tasks whose results nobody will store
+            ray.cancel(ref, force=True)
+        summary.seconds += time.perf_counter() - start
+        if connected_here:
+            ray.shutdown()
+    return summary
