@@ -10,6 +10,7 @@ labels (the classifier is not updated by that step).
 from __future__ import annotations
 
 import time
+from concurrent.futures import Executor
 
 import numpy as np
 import torch
@@ -18,11 +19,18 @@ from torch.nn import functional as F
 
 from mirl.data.mnist import N_CLASSES, VIEW_DIM
 from mirl.data.views import ImageData, split_views
-from mirl.ensemble import build_stack
+from mirl.ensemble import adam, build_stack
 from mirl.evaluation import encode, probe_accuracy
 from mirl.initializers import dense
 from mirl.models import build_encoder
-from mirl.outcome import DivergenceWatch, SeedResult, finish, retire_diverged
+from mirl.outcome import (
+    DivergenceWatch,
+    SeedResult,
+    fill_accuracies,
+    finish,
+    retire_diverged,
+)
+from mirl.probe import Accuracies
 from mirl.spec import AdversarialSpec
 from mirl.streams import BatchStream
 
@@ -54,94 +62,129 @@ def _uniform_cross_entropy(logits: Tensor) -> Tensor:
     return -F.log_softmax(logits, dim=-1).mean(dim=-1).mean(dim=-1)
 
 
-def train_adversarial(
-    spec: AdversarialSpec, seeds: list[int], data: ImageData, on_step=None
-) -> list[SeedResult]:
-    device = data.device
-    start = time.perf_counter()
-    stack = build_stack(
-        lambda: EncoderWithClassifier(build_encoder(spec.encoder, VIEW_DIM, **spec.encoder_kwargs)),
-        seeds,
-        device,
-    )
-    encoder, classifier = stack.submodule("encoder"), stack.submodule("classifier")
-    opt_classifier = torch.optim.Adam(classifier.parameters(), lr=spec.lr)
-    opt_encoder = torch.optim.Adam(encoder.parameters(), lr=spec.lr * spec.encoder_lr_factor)
-    batches = BatchStream(data.train_x.shape[0], spec.batch_size, seeds, device)
-    watch = DivergenceWatch(len(seeds), device)
-    results = [SeedResult(seed) for seed in seeds]
-    train_top, _ = split_views(data.train_x)
-    test_top, _ = split_views(data.test_x)
+class AdversarialTrainer:
+    """K seeds of an ``AdversarialSpec`` ready to train: encoders and linear classifiers
+    stacked, their two Adams, and each seed's minibatch stream. ``warm_up()`` trains the
+    classifiers alone; ``step()`` is one iteration (classifier steps, then an encoder step)."""
 
-    def batch() -> tuple[Tensor, Tensor]:
-        idx = batches.next()
-        return train_top[idx], data.train_y[idx]
+    def __init__(self, spec: AdversarialSpec, seeds: list[int], data: ImageData):
+        self.spec, self.data = spec, data
+        device = data.device
+        self.stack = build_stack(
+            lambda: EncoderWithClassifier(
+                build_encoder(spec.encoder, VIEW_DIM, **spec.encoder_kwargs)
+            ),
+            seeds,
+            device,
+        )
+        self.encoder = self.stack.submodule("encoder")
+        self.classifier = self.stack.submodule("classifier")
+        self.opt_classifier = adam(self.classifier.parameters(), spec.lr)
+        self.opt_encoder = adam(self.encoder.parameters(), spec.lr * spec.encoder_lr_factor)
+        self.batches = BatchStream(data.train_x.shape[0], spec.batch_size, seeds, device)
+        self.train_top = split_views(data.train_x)[0]
+        self.watch = DivergenceWatch(len(seeds), device)
+        self.classifier_losses = torch.zeros(spec.steps, len(seeds), device=device)
+        self.encoder_losses = torch.zeros(spec.steps, len(seeds), device=device)
 
-    def classifier_step(step: int) -> Tensor:
-        x, y = batch()
+    def _batch(self) -> tuple[Tensor, Tensor]:
+        idx = self.batches.next()
+        return self.train_top[idx], self.data.train_y[idx]
+
+    def _classifier_step(self, step: int) -> Tensor:
+        x, y = self._batch()
         with torch.no_grad():
-            codes = encoder(x)
-        losses = _cross_entropy(classifier(codes), y)
-        opt_classifier.zero_grad(set_to_none=True)
+            codes = self.encoder(x)
+        losses = _cross_entropy(self.classifier(codes), y)
+        self.opt_classifier.zero_grad(set_to_none=True)
         losses.sum().backward()
-        opt_classifier.step()
-        watch.update(step, losses)
+        self.opt_classifier.step()
+        self.watch.update(step, losses)
         return losses.detach()
 
-    for _ in range(spec.warmup):
-        classifier_step(0)
+    def warm_up(self) -> None:
+        for _ in range(self.spec.warmup):
+            self._classifier_step(0)
 
-    n = spec.steps
+    def step(self, it: int) -> None:
+        for _ in range(self.spec.classifier_steps):
+            self.classifier_losses[it] = self._classifier_step(it)
+        x, _ = self._batch()
+        losses = _uniform_cross_entropy(self.stack(x))
+        self.opt_encoder.zero_grad(set_to_none=True)
+        losses.sum().backward()
+        self.opt_encoder.step()
+        self.watch.update(it, losses)
+        self.encoder_losses[it] = losses.detach()
+
+    def mean_losses(self, since: int, until: int) -> tuple[list[float], list[float]]:
+        """Per seed, the mean classifier and encoder losses of iterations [since, until)."""
+        if until <= since:
+            nan = [np.nan] * self.classifier_losses.shape[1]
+            return nan, nan
+        window = slice(since, until)
+        return (
+            self.classifier_losses[window].mean(0).tolist(),
+            self.encoder_losses[window].mean(0).tolist(),
+        )
+
+
+def train_adversarial(
+    spec: AdversarialSpec,
+    seeds: list[int],
+    data: ImageData,
+    on_step=None,
+    keep_models: bool = False,
+    probe_executor: Executor | None = None,
+) -> list[SeedResult]:
+    start = time.perf_counter()
+    trainer = AdversarialTrainer(spec, seeds, data)
+    results = [SeedResult(seed) for seed in seeds]
+    test_top = split_views(data.test_x)[0]
+    trainer.warm_up()
     eval_steps = set(spec.eval_steps)
-    classifier_losses = torch.zeros(n, len(seeds), device=device)
-    encoder_losses = torch.zeros(n, len(seeds), device=device)
+    probes: list[tuple[list[int], Accuracies]] = []
     last_record = 0
-    for it in range(n):
+    for it in range(spec.steps):
         if it in eval_steps:
-            alive = retire_diverged(watch, results, spec, "a loss")
+            alive = retire_diverged(trainer.watch, results, spec, "a loss")
             if not alive:
                 break
-            with torch.no_grad():
-                train_codes, test_codes = encode(encoder, train_top), encode(encoder, test_top)
-            accuracy = np.full(len(seeds), np.nan)
-            accuracy[alive] = probe_accuracy(
-                spec.probe, train_codes[alive], test_codes[alive], data, [seeds[k] for k in alive]
+            train_codes = encode(trainer.encoder, trainer.train_top)
+            test_codes = encode(trainer.encoder, test_top)
+            probes.append(
+                (
+                    alive,
+                    probe_accuracy(
+                        spec.probe,
+                        train_codes[alive],
+                        test_codes[alive],
+                        data,
+                        [seeds[k] for k in alive],
+                        probe_executor,
+                    ),
+                )
             )
-            # Mean losses since the previous record (none yet at iteration 0).
-            c_mean = (
-                classifier_losses[last_record:it].mean(0).tolist() if it else [np.nan] * len(seeds)
-            )
-            e_mean = (
-                encoder_losses[last_record:it].mean(0).tolist() if it else [np.nan] * len(seeds)
-            )
+            classifier_loss, encoder_loss = trainer.mean_losses(last_record, it)
             elapsed = time.perf_counter() - start
             for k in alive:
                 results[k].rows.append(
                     {
                         "iteration": it,
-                        "accuracy": float(accuracy[k]),
-                        "classifier_loss": c_mean[k],
-                        "encoder_loss": e_mean[k],
+                        "classifier_loss": classifier_loss[k],
+                        "encoder_loss": encoder_loss[k],
                         "seconds": elapsed,
                     }
                 )
             last_record = it
-
-        for _ in range(spec.classifier_steps):
-            classifier_losses[it] = classifier_step(it)
-        x, _ = batch()
-        losses = _uniform_cross_entropy(stack(x))
-        opt_encoder.zero_grad(set_to_none=True)
-        losses.sum().backward()
-        opt_encoder.step()
-        watch.update(it, losses)
-        encoder_losses[it] = losses.detach()
+        trainer.step(it)
         if on_step is not None:
             on_step(it + 1)
 
-    retire_diverged(watch, results, spec, "a loss")
+    retire_diverged(trainer.watch, results, spec, "a loss")
+    fill_accuracies(results, probes)
     for k, result in enumerate(results):
         if result.ok:
-            result.arrays["classifier_loss"] = classifier_losses[:, k].cpu().numpy()
-            result.arrays["encoder_loss"] = encoder_losses[:, k].cpu().numpy()
-    return finish(results, start)
+            result.arrays["classifier_loss"] = trainer.classifier_losses[:, k].cpu().numpy()
+            result.arrays["encoder_loss"] = trainer.encoder_losses[:, k].cpu().numpy()
+    return finish(results, start, trainer.stack, keep_models)

@@ -81,10 +81,11 @@ def tuba(scores: Tensor, log_baseline: Tensor | None = None) -> Tensor:
 
 
 def nwj(scores: Tensor) -> Tensor:
-    """NWJ (also f-GAN KL, MINE-f): TUBA with the constant baseline ``a = e``, i.e. ``tuba(S - 1)``.
+    """NWJ (also f-GAN KL, MINE-f): TUBA with the constant log-baseline 1, i.e. ``tuba(S - 1)``.
 
     References: Nguyen, Wainwright and Jordan (2010); Poole et al. (2019), eq. (10).
     """
+    check_scores(scores)
     return tuba(scores - 1.0)
 
 

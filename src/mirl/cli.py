@@ -77,25 +77,36 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         help="real MNIST, or the small synthetic stand-in used by the tests",
     )
     p.add_argument("--group-size", type=int, help="seeds trained at once (default: all of a run's)")
+    p.add_argument(
+        "--backend",
+        default="local",
+        choices=["local", "ray"],
+        help="train here, or on a Ray cluster (pip install mirl[ray])",
+    )
+    p.add_argument(
+        "--address", help="Ray cluster address (host:port or 'auto'; default: a new local one)"
+    )
+    p.add_argument(
+        "--max-retries", type=int, default=2, help="Ray: retries of a task whose worker dies"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress display")
-
-
-def _load_image_data(kind: str, device):
-    from mirl.data import ImageData, load_mnist, synthetic_mnist
-
-    mnist = load_mnist() if kind == "mnist" else synthetic_mnist()
-    return ImageData.from_mnist(mnist, device)
 
 
 def _run_experiments(args, names: Sequence[str], out: Path) -> bool:
     """Plan and run the experiments ``names`` into ``out``; print a summary; True if all ok."""
+    import torch
+
+    from mirl.data import ImageData
     from mirl.experiments import PROFILES, experiment_specs
     from mirl.progress import Progress
     from mirl.results import ResultStore
     from mirl.sweep import plan, run_local
 
-    device = _device(args.device)
-    seeds = list(range(args.seeds or PROFILES[args.profile].seeds))
+    if args.backend == "local":
+        device = _device(args.device)
+    else:  # the driver may have no GPU where the cluster's workers do
+        device = torch.device("cpu" if args.device == "auto" else args.device)
+    seeds = list(range(PROFILES[args.profile].seeds if args.seeds is None else args.seeds))
     if not seeds:
         raise SystemExit("mirl: --seeds must be at least 1")
     try:
@@ -110,12 +121,28 @@ def _run_experiments(args, names: Sequence[str], out: Path) -> bool:
 
     def data():
         if "data" not in cache:
-            cache["data"] = _load_image_data(args.data, device)
+            cache["data"] = ImageData.load(args.data, device)
         return cache["data"]
 
     progress = Progress(tasks, quiet=args.quiet)
     try:
-        summary = run_local(tasks, store, summary, data, device, progress)
+        if args.backend == "ray":
+            from mirl.ray_backend import run_ray
+
+            summary = run_ray(
+                tasks,
+                store,
+                summary,
+                args.data,
+                device.type,
+                progress,
+                args.address,
+                args.max_retries,
+            )
+        else:
+            summary = run_local(tasks, store, summary, data, device, progress)
+    except (ValueError, ImportError, ConnectionError) as err:
+        raise SystemExit(f"mirl: {err}") from None
     finally:
         progress.close()
     for line in summary.lines(str(out)):
@@ -149,10 +176,10 @@ def cmd_data(args) -> int:
 
 
 def cmd_baseline(args) -> int:
+    from mirl.data import ImageData
     from mirl.evaluation import pixel_baseline
 
-    device = _device(args.device)
-    data = _load_image_data(args.data, device)
+    data = ImageData.load(args.data, _device(args.device))
     accuracy = pixel_baseline(data, args.noise, args.probe)
     print(
         f"linear probe on the top-half pixels (noise std {args.noise}, {args.probe}): "
@@ -173,11 +200,12 @@ def cmd_run(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
+    from mirl.atomic import atomic_write
+    from mirl.data import ImageData
     from mirl.evaluation import pixel_baseline
     from mirl.experiments import EXPERIMENTS
     from mirl.plots import plot_all
     from mirl.report import write_report
-    from mirl.results import atomic_write
 
     names = list(EXPERIMENTS) if not args.experiments else args.experiments.split(",")
     unknown = [n for n in names if n not in EXPERIMENTS]
@@ -187,8 +215,8 @@ def cmd_reproduce(args) -> int:
     ok = _run_experiments(args, names, out)
     baseline_path = out / "baseline.json"
     if not baseline_path.exists():
-        device = _device(args.device)
-        accuracy = pixel_baseline(_load_image_data(args.data, device), BASELINE_NOISE, "sklearn")
+        data = ImageData.load(args.data, _device(args.device))
+        accuracy = pixel_baseline(data, BASELINE_NOISE, "sklearn")
         atomic_write(
             baseline_path,
             json.dumps(
@@ -219,6 +247,41 @@ def cmd_report(args) -> int:
 
     print(write_report(args.dir))
     return 0
+
+
+def cmd_bench(args) -> int:
+    from mirl.bench import ITEM_RUNS, run_bench, table
+    from mirl.data import ImageData
+
+    device = _device(args.device)
+    try:
+        seeds = sorted({int(k) for k in args.seeds.split(",")})
+    except ValueError:
+        raise SystemExit(
+            f"mirl: --seeds takes comma-separated integers, got {args.seeds!r}"
+        ) from None
+    if not seeds or seeds[0] < 1:
+        raise SystemExit("mirl: --seeds must be positive integers")
+    experiments = list(ITEM_RUNS) if not args.experiments else args.experiments.split(",")
+    unknown = [e for e in experiments if e not in ITEM_RUNS]
+    if unknown:
+        raise SystemExit(f"mirl: unknown experiments {unknown}; valid: {', '.join(ITEM_RUNS)}")
+    data = ImageData.load(args.data, device)
+    log = (lambda _: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    records = run_bench(device, seeds, experiments, data, steps=args.steps, log=log)
+    print(table(records))
+    if args.out:
+        from mirl.atomic import atomic_write
+
+        atomic_write(Path(args.out), json.dumps(records, indent=1).encode())
+        print(f"records written to {args.out}")
+    return 0
+
+
+def cmd_import_colab(args) -> int:
+    from mirl.colab import cli_import_colab
+
+    return cli_import_colab(args.files, args.out, args.trust)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -270,6 +333,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="rewrite DIR/report.html from stored results (no training)")
     p.add_argument("dir")
     p.set_defaults(fn=cmd_report)
+
+    p = sub.add_parser(
+        "bench", help="time seed-batched training, probes, Jacobians; project the paper"
+    )
+    p.add_argument("--device", default="auto")
+    p.add_argument("--seeds", default="1,4,20", help="group sizes K to time (default: 1,4,20)")
+    p.add_argument("--experiments", help="comma-separated names (default: all six)")
+    p.add_argument("--steps", type=int, default=10, help="timed steps per repeat (default: 10)")
+    p.add_argument("--data", default="mnist", choices=["mnist", "synthetic"])
+    p.add_argument("--out", help="write the records as JSON to this file")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(fn=cmd_bench)
+
+    p = sub.add_parser("import-colab", help="import the Colab's result pickles into DIR/colab")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument(
+        "--trust",
+        action="store_true",
+        help="load with plain pickle (runs any code in the files): only for files you trust",
+    )
+    p.set_defaults(fn=cmd_import_colab)
     return parser
 
 

@@ -15,6 +15,7 @@ import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
@@ -85,3 +86,10 @@ def build_stack(build: Callable[[], nn.Module], seeds: Sequence[int], device) ->
         with seeded(seed, "init"):
             models.append(build().to(device))
     return SeedStack(models)
+
+
+def adam(params: Sequence[Tensor], lr: float) -> torch.optim.Adam:
+    """Adam over (stacked) parameters; elementwise, so over a stack it is K independent Adam
+    runs. On CUDA the fused implementation updates every tensor in one kernel."""
+    params = list(params)
+    return torch.optim.Adam(params, lr=lr, fused=bool(params) and params[0].is_cuda)

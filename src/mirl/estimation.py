@@ -13,8 +13,8 @@ import time
 import numpy as np
 import torch
 
-from mirl.data.gaussian import gaussian_mi, pairs_from_normals
-from mirl.ensemble import build_stack
+from mirl.data.gaussian import GaussianPairs, gaussian_mi
+from mirl.ensemble import adam, build_stack
 from mirl.models import bound_fn, build_critic, loss_fn
 from mirl.outcome import DivergenceWatch, SeedResult, finish, retire_diverged
 from mirl.spec import GaussianSpec
@@ -26,37 +26,54 @@ def true_mi(spec: GaussianSpec) -> float:
     return gaussian_mi(np.add(spec.sigma_z, spec.sigma_eps))
 
 
+class GaussianTrainer:
+    """K seeds of a ``GaussianSpec`` ready to train: stacked critics, one Adam, each seed's
+    stream of pairs. ``step()`` is one optimizer step; ``trace`` holds every step's bound."""
+
+    def __init__(self, spec: GaussianSpec, seeds: list[int], device: torch.device):
+        self.spec = spec
+        self.critic = build_stack(
+            lambda: build_critic(spec.critic, 1, 1, **spec.critic_kwargs), seeds, device
+        )
+        self.bound, self.loss = bound_fn(spec), loss_fn(spec)
+        self.optimizer = adam(self.critic.parameters(), spec.lr)
+        self.normals = NormalStream((spec.batch_size + 1, 2), seeds, device, "pairs", chunk=256)
+        self.pairs = GaussianPairs(spec.sampler, spec.sigma_z, spec.sigma_eps)
+        self.watch = DivergenceWatch(len(seeds), device)
+        self.trace = torch.zeros(spec.steps, len(seeds), device=device)
+
+    def step(self, step: int) -> None:
+        pairs = self.pairs(self.normals.next())
+        values = self.bound(self.critic(pairs[..., :1], pairs[..., 1:]))
+        losses = self.loss(values)
+        self.optimizer.zero_grad(set_to_none=True)
+        losses.sum().backward()
+        self.optimizer.step()
+        self.watch.update(step, losses)
+        self.trace[step] = values.detach()
+
+
 def train_gaussian(
-    spec: GaussianSpec, seeds: list[int], device: torch.device, on_step=None
+    spec: GaussianSpec,
+    seeds: list[int],
+    device: torch.device,
+    on_step=None,
+    keep_models: bool = False,
 ) -> list[SeedResult]:
     start = time.perf_counter()
-    critic = build_stack(
-        lambda: build_critic(spec.critic, 1, 1, **spec.critic_kwargs), seeds, device
-    )
-    bound, loss = bound_fn(spec), loss_fn(spec)
-    optimizer = torch.optim.Adam(critic.parameters(), lr=spec.lr)
-    normals = NormalStream((spec.batch_size + 1, 2), seeds, device, "pairs", chunk=256)
-    watch = DivergenceWatch(len(seeds), device)
-    trace = torch.zeros(spec.steps, len(seeds), device=device)
+    trainer = GaussianTrainer(spec, seeds, device)
     results = [SeedResult(seed) for seed in seeds]
     mi = true_mi(spec)
     eval_steps = set(spec.eval_steps)
 
     for step in range(spec.steps):
-        pairs = pairs_from_normals(normals.next(), spec.sampler, spec.sigma_z, spec.sigma_eps)
-        values = bound(critic(pairs[..., :1], pairs[..., 1:]))
-        losses = loss(values)
-        optimizer.zero_grad(set_to_none=True)
-        losses.sum().backward()
-        optimizer.step()
-        watch.update(step, losses)
-        trace[step] = values.detach()
+        trainer.step(step)
         done = step + 1
         if done in eval_steps:
-            alive = retire_diverged(watch, results, spec, "loss")
+            alive = retire_diverged(trainer.watch, results, spec, "loss")
             if not alive:
                 break
-            window = trace[done - spec.eval_every : done].mean(0).tolist()
+            window = trainer.trace[done - spec.eval_every : done].mean(0).tolist()
             elapsed = time.perf_counter() - start
             for k in alive:
                 results[k].rows.append(
@@ -65,8 +82,8 @@ def train_gaussian(
         if on_step is not None:
             on_step(done)
 
-    retire_diverged(watch, results, spec, "loss")
+    retire_diverged(trainer.watch, results, spec, "loss")
     for k, result in enumerate(results):
         if result.ok:
-            result.arrays["bound_trace"] = trace[:, k].cpu().numpy()
-    return finish(results, start)
+            result.arrays["bound_trace"] = trainer.trace[:, k].cpu().numpy()
+    return finish(results, start, trainer.critic, keep_models)

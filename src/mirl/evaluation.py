@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor
 
-import numpy as np
 import torch
 from torch import Tensor
 from torch.func import jacrev, vmap
 
 from mirl.data.views import ImageData, split_views
 from mirl.ensemble import SeedStack
-from mirl.probe import probe_seeds
+from mirl.probe import Accuracies, start_probe
 from mirl.streams import NormalStream, derive_seed
 
 ENCODE_CHUNK = 4096
@@ -47,9 +47,11 @@ def probe_accuracy(
     test_codes: Tensor,
     data: ImageData,
     seeds: Sequence[int],
-) -> np.ndarray:
-    """Linear-probe test accuracy ``[K]`` of K seeds' codes (``[K, N, d]``, ``[K, M, d]``)."""
-    return probe_seeds(probe, train_codes, data.train_y, test_codes, data.test_y, seeds)
+    executor: Executor | None = None,
+) -> Accuracies:
+    """Linear-probe test accuracy ``[K]`` of K seeds' codes (``[K, N, d]``, ``[K, M, d]``),
+    computed now or, for saga with an ``executor``, in the background."""
+    return start_probe(probe, train_codes, data.train_y, test_codes, data.test_y, seeds, executor)
 
 
 @torch.no_grad()
@@ -83,4 +85,4 @@ def pixel_baseline(
         return x + noise_std * torch.randn(x.shape, generator=generator, device=x.device)
 
     accuracy = probe_accuracy(probe, noisy(train_top)[None], noisy(test_top)[None], data, [seed])
-    return float(accuracy[0])
+    return float(accuracy.result()[0])

@@ -17,7 +17,8 @@ class SeedResult:
 
     ``rows`` has one dict per evaluation step (at least ``iteration``); ``arrays`` holds
     per-evaluation arrays such as Jacobian singular values ``[evals, n, d]``. A failed
-    seed keeps no rows: a diverged run is reported, never recorded as a number.
+    seed keeps no rows: a diverged run is reported, never recorded as a number. ``model``
+    is the trained module, when the trainer was asked to keep it (it is never stored).
     """
 
     seed: int
@@ -25,6 +26,7 @@ class SeedResult:
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     error: str | None = None
     seconds: float = 0.0
+    model: torch.nn.Module | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -67,11 +69,29 @@ def retire_diverged(
     return [k for k, r in enumerate(results) if r.ok]
 
 
-def finish(results: list[SeedResult], start: float) -> list[SeedResult]:
-    """Stamp the run's wall time on every seed and stack per-evaluation array lists."""
+def fill_accuracies(results: list[SeedResult], probes: list[tuple[list[int], Any]]) -> None:
+    """Write the probe accuracies of each evaluation into the rows of the seeds that finished.
+
+    ``probes[e]`` is ``(alive, accuracies)``: the indices of the seeds alive at evaluation e
+    and their ``Accuracies``. A seed alive at evaluation e that finished has one row per
+    evaluation, so its e-th row is evaluation e's.
+    """
+    for e, (alive, accuracies) in enumerate(probes):
+        for k, value in zip(alive, accuracies.result(), strict=True):
+            if results[k].ok:
+                results[k].rows[e]["accuracy"] = float(value)
+
+
+def finish(
+    results: list[SeedResult], start: float, stack=None, keep_models: bool = False
+) -> list[SeedResult]:
+    """Stamp the run's wall time on every seed, stack per-evaluation array lists and, with
+    ``keep_models``, give every finished seed its trained model (unstacked from ``stack``)."""
     seconds = time.perf_counter() - start
-    for result in results:
+    for k, result in enumerate(results):
         result.seconds = seconds
+        if keep_models and result.ok:
+            result.model = stack.unstack(k)
         result.arrays = {
             name: np.stack(v) if isinstance(v, list) else v for name, v in result.arrays.items()
         }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import Executor, Future
 
 import numpy as np
 import torch
@@ -47,6 +48,8 @@ def sklearn_probe(
     from sklearn.preprocessing import MinMaxScaler
 
     _check_codes(train_codes, train_labels, test_codes, test_labels)
+    if not (np.isfinite(train_codes).all() and np.isfinite(test_codes).all()):
+        return float("nan")  # a diverging encoder; its run is reported as failed
     scaler = MinMaxScaler()
     x_train = scaler.fit_transform(np.asarray(train_codes, dtype=np.float64))
     x_test = scaler.transform(np.asarray(test_codes, dtype=np.float64))
@@ -124,6 +127,49 @@ def _check_codes(train_codes, train_labels, test_codes, test_labels) -> None:
         raise ValueError("there must be one label per code")
 
 
+class Accuracies:
+    """The probe accuracies ``[K]`` of one evaluation, possibly still being computed on a
+    thread pool while training goes on; ``result()`` waits for them."""
+
+    def __init__(self, values: np.ndarray | None = None, futures: Sequence[Future] = ()):
+        self._values, self._futures = values, list(futures)
+
+    def result(self) -> np.ndarray:
+        if self._values is None:
+            self._values = np.array([f.result() for f in self._futures], dtype=np.float64)
+        return self._values
+
+
+def start_probe(
+    kind: str,
+    train_codes: Tensor,
+    train_labels: Tensor,
+    test_codes: Tensor,
+    test_labels: Tensor,
+    seeds: Sequence[int],
+    executor: Executor | None = None,
+) -> Accuracies:
+    """Start the probe ``kind`` ("sklearn" or "torch") on K seeds' codes ``[K, N, d]``.
+
+    The torch probe runs at once, batched on the codes' device. The sklearn probe runs one
+    saga fit per seed: on ``executor`` if given (the fits release the GIL, so a thread pool
+    keeps the CPU cores busy while the GPU trains), else right away.
+    """
+    if kind == "torch":
+        values = torch_probe(train_codes, train_labels, test_codes, test_labels)
+        return Accuracies(values.cpu().numpy().astype(np.float64))
+    if kind != "sklearn":
+        raise ValueError(f"unknown probe {kind!r}; valid: sklearn, torch")
+    y_train, y_test = train_labels.cpu().numpy(), test_labels.cpu().numpy()
+    jobs = [
+        (tr.cpu().numpy(), y_train, te.cpu().numpy(), y_test, s)
+        for tr, te, s in zip(train_codes, test_codes, seeds, strict=True)
+    ]
+    if executor is None:
+        return Accuracies(np.array([sklearn_probe(*job) for job in jobs], dtype=np.float64))
+    return Accuracies(futures=[executor.submit(sklearn_probe, *job) for job in jobs])
+
+
 def probe_seeds(
     kind: str,
     train_codes: Tensor,
@@ -133,14 +179,4 @@ def probe_seeds(
     seeds: Sequence[int],
 ) -> np.ndarray:
     """Accuracies ``[K]`` of the probe ``kind`` ("sklearn" or "torch") for K seeds' codes."""
-    if kind == "torch":
-        return torch_probe(train_codes, train_labels, test_codes, test_labels).cpu().numpy()
-    if kind == "sklearn":
-        y_train, y_test = train_labels.cpu().numpy(), test_labels.cpu().numpy()
-        return np.array(
-            [
-                sklearn_probe(tr.cpu().numpy(), y_train, te.cpu().numpy(), y_test, seed=s)
-                for tr, te, s in zip(train_codes, test_codes, seeds, strict=True)
-            ]
-        )
-    raise ValueError(f"unknown probe {kind!r}; valid: sklearn, torch")
+    return start_probe(kind, train_codes, train_labels, test_codes, test_labels, seeds).result()

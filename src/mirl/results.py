@@ -22,8 +22,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mirl.atomic import atomic_write
 from mirl.outcome import SeedResult
 from mirl.spec import Spec, spec_to_dict
 
@@ -84,21 +85,6 @@ class Record:
 
 def _canonical(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=True).encode()
-
-
-def atomic_write(target: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``target`` via a flushed temporary file and a rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class ResultStore:
@@ -228,34 +214,38 @@ class ResultStore:
         return moved
 
 
+def run_label(nets: str, critic: str, bound: str, target: float | None = None) -> str:
+    """The label of a two-view run, as the Colab forms it: ``mlp, bilinear, infonce``, with
+    ``, t=2`` for a run trained towards a target."""
+    label = f"{nets}, {critic}, {bound}"
+    return label if target is None or math.isnan(target) else f"{label}, t={target:g}"
+
+
 def _labels(spec: dict[str, Any]) -> dict[str, Any]:
-    """The Colab's descriptive columns for one run."""
+    """The Colab's descriptive columns for one run (``target`` is NaN where there is none)."""
     kind = spec["kind"]
     if kind == "mi":
-        target = spec.get("target")
-        label = f"{spec['encoder']}, {spec['critic']}, {spec['bound']}"
-        if target is not None:
-            label += f", t={target:g}"
+        target = math.nan if spec.get("target") is None else spec["target"]
         return {
             "nets": spec["encoder"],
             "Critic": spec["critic"],
             "Estimator": spec["bound"],
             "target": target,
-            "label": label,
+            "label": run_label(spec["encoder"], spec["critic"], spec["bound"], target),
         }
     if kind == "adversarial":
         return {
             "nets": spec["encoder"],
             "Critic": None,
             "Estimator": None,
-            "target": None,
+            "target": math.nan,
             "label": f"{spec['encoder']}, adversarial",
         }
     return {
         "nets": None,
         "Critic": spec["critic"],
         "Estimator": spec["bound"],
-        "target": None,
+        "target": math.nan,
         "sampler": spec["sampler"],
         "label": f"{spec['sampler']}, {spec['bound']}",
     }

@@ -9,11 +9,14 @@ records, so a killed sweep loses only the tasks in flight.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import platform
 import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import torch
@@ -122,12 +125,24 @@ def failed_results(seeds: Sequence[int], error: BaseException) -> list[SeedResul
     return [SeedResult(seed, error=f"{type(error).__name__}: {error}{at}") for seed in seeds]
 
 
+def probe_workers(device: torch.device | str) -> int:
+    """Threads for saga probes running beside training: on a GPU, every CPU core but one
+    (``MIRL_PROBE_WORKERS`` overrides); on the CPU none, as training needs the cores."""
+    if "MIRL_PROBE_WORKERS" in os.environ:
+        return int(os.environ["MIRL_PROBE_WORKERS"])
+    return max(1, (os.cpu_count() or 2) - 1) if torch.device(device).type == "cuda" else 0
+
+
 def train_task(
-    task: Task, data: ImageData | None, device: torch.device, on_step: Callable[[int], None] | None
+    task: Task,
+    data: ImageData | None,
+    device: torch.device,
+    on_step: Callable[[int], None] | None,
+    probe_executor: Executor | None = None,
 ) -> list[SeedResult]:
     """Train one task; on a CUDA out-of-memory error, split its seeds in two and go on."""
     try:
-        return train(task.spec, task.seeds, data, device, on_step)
+        return train(task.spec, task.seeds, data, device, on_step, probe_executor=probe_executor)
     except torch.cuda.OutOfMemoryError:
         if len(task.seeds) == 1:
             raise
@@ -136,7 +151,7 @@ def train_task(
         return [
             result
             for part in (task.seeds[:half], task.seeds[half:])
-            for result in train_task(Task(task.spec, part), data, device, on_step)
+            for result in train_task(Task(task.spec, part), data, device, on_step, probe_executor)
         ]
 
 
@@ -153,15 +168,19 @@ def run_local(
     ``data()`` returns MNIST on ``device``; it is only called if a task needs it.
     """
     start = time.perf_counter()
-    for task in tasks:
-        progress.start_task(task)
-        try:
-            needs_data = not isinstance(task.spec, GaussianSpec)
-            results = train_task(task, data() if needs_data else None, device, progress.step)
-        except Exception as error:  # a run that raises is recorded as failed; the sweep goes on
-            results = failed_results(task.seeds, error)
-        collect(task, results, store, summary, record_meta(device, task.seeds))
-        progress.finish_task(task)
+    workers = probe_workers(device)
+    with ThreadPoolExecutor(workers) if workers else contextlib.nullcontext() as executor:
+        for task in tasks:
+            progress.start_task(task)
+            try:
+                needs_data = not isinstance(task.spec, GaussianSpec)
+                results = train_task(
+                    task, data() if needs_data else None, device, progress.step, executor
+                )
+            except Exception as error:  # a run that raises is recorded failed; the rest go on
+                results = failed_results(task.seeds, error)
+            collect(task, results, store, summary, record_meta(device, task.seeds))
+            progress.finish_task(task)
     summary.seconds += time.perf_counter() - start
     return summary
 

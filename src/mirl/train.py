@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 
 import numpy as np
 import torch
@@ -20,11 +21,12 @@ from torch.func import vmap
 from mirl.adversarial import train_adversarial
 from mirl.data.mnist import VIEW_DIM
 from mirl.data.views import ImageData, noisy_views, split_views
-from mirl.ensemble import SeedStack, build_stack
+from mirl.ensemble import SeedStack, adam, build_stack
 from mirl.estimation import train_gaussian
 from mirl.evaluation import ENCODE_CHUNK, encode, jacobian_singular_values, probe_accuracy
 from mirl.models import bound_fn, build_two_view_model, loss_fn
-from mirl.outcome import DivergenceWatch, SeedResult, finish, retire_diverged
+from mirl.outcome import DivergenceWatch, SeedResult, fill_accuracies, finish, retire_diverged
+from mirl.probe import Accuracies
 from mirl.spec import AdversarialSpec, GaussianSpec, MISpec, Spec
 from mirl.streams import BatchStream, NormalStream
 
@@ -41,21 +43,26 @@ def train(
     data: ImageData | None = None,
     device: torch.device | str | None = None,
     on_step: StepCallback | None = None,
+    keep_models: bool = False,
+    probe_executor: Executor | None = None,
 ) -> list[SeedResult]:
     """Train ``spec`` for every seed in ``seeds`` at once; one ``SeedResult`` per seed.
 
     ``data`` is MNIST on the training device (not needed by ``GaussianSpec``, which trains
-    on ``device``). ``on_step(n)`` is called after every step with the steps done.
+    on ``device``). ``on_step(n)`` is called after every step with the steps done. With
+    ``keep_models``, each finished seed's result carries its trained model. Saga probes run
+    on ``probe_executor`` (a thread pool) while training goes on, if one is given.
     """
     seeds = list(seeds)
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be a non-empty list of distinct integers, got {seeds}")
     if isinstance(spec, MISpec):
-        return train_mi(spec, seeds, _need_data(spec, data), on_step)
+        return train_mi(spec, seeds, _need_data(spec, data), on_step, keep_models, probe_executor)
     if isinstance(spec, AdversarialSpec):
-        return train_adversarial(spec, seeds, _need_data(spec, data), on_step)
+        data = _need_data(spec, data)
+        return train_adversarial(spec, seeds, data, on_step, keep_models, probe_executor)
     if isinstance(spec, GaussianSpec):
-        return train_gaussian(spec, seeds, torch.device(device or "cpu"), on_step)
+        return train_gaussian(spec, seeds, torch.device(device or "cpu"), on_step, keep_models)
     raise ValueError(f"not a run spec: {spec!r}")
 
 
@@ -65,43 +72,75 @@ def _need_data(spec: Spec, data: ImageData | None) -> ImageData:
     return data
 
 
+class MITrainer:
+    """K seeds of an ``MISpec`` ready to train: the stacked two-view models, one Adam, and
+    each seed's minibatch and noise streams. ``step()`` is one optimizer step of all seeds."""
+
+    def __init__(self, spec: MISpec, seeds: list[int], data: ImageData):
+        self.spec, self.seeds, self.data = spec, seeds, data
+        device = data.device
+        self.stack = build_stack(lambda: build_two_view_model(spec), seeds, device)
+        self.bound, self.loss = bound_fn(spec), loss_fn(spec)
+        self.optimizer = adam(self.stack.parameters(), spec.lr)
+        self.batches = BatchStream(data.train_x.shape[0], spec.batch_size, seeds, device)
+        self.noise = (
+            NormalStream((spec.batch_size, VIEW_DIM), seeds, device, "noise")
+            if spec.noise_std > 0
+            else None
+        )
+        self.watch = DivergenceWatch(len(seeds), device)
+        self._bound_sum = torch.zeros(len(seeds), device=device)
+        self._bound_steps = 0
+
+    def step(self, step: int) -> None:
+        noise = None if self.noise is None else self.spec.noise_std * self.noise.next()
+        x1, x2 = noisy_views(self.data.train_x[self.batches.next()], noise)
+        values = self.bound(self.stack(x1, x2))
+        losses = self.loss(values)
+        self.optimizer.zero_grad(set_to_none=True)
+        losses.sum().backward()
+        self.optimizer.step()
+        self.watch.update(step, losses)
+        self._bound_sum += values.detach()
+        self._bound_steps += 1
+
+    def take_train_bound(self) -> list[float]:
+        """The mean training-batch bound per seed since the last call (NaN before any step)."""
+        if not self._bound_steps:
+            return [np.nan] * len(self.seeds)
+        mean = (self._bound_sum / self._bound_steps).tolist()
+        self._bound_sum.zero_()
+        self._bound_steps = 0
+        return mean
+
+
 def train_mi(
-    spec: MISpec, seeds: list[int], data: ImageData, on_step: StepCallback | None = None
+    spec: MISpec,
+    seeds: list[int],
+    data: ImageData,
+    on_step: StepCallback | None = None,
+    keep_models: bool = False,
+    probe_executor: Executor | None = None,
 ) -> list[SeedResult]:
     """Maximize (or target) the spec's bound between the two views, K seeds at once."""
-    device = data.device
     start = time.perf_counter()
-    stack = build_stack(lambda: build_two_view_model(spec), seeds, device)
-    bound, loss = bound_fn(spec), loss_fn(spec)
-    optimizer = torch.optim.Adam(stack.parameters(), lr=spec.lr)
-    batches = BatchStream(data.train_x.shape[0], spec.batch_size, seeds, device)
-    noise = (
-        NormalStream((spec.batch_size, VIEW_DIM), seeds, device, "noise")
-        if spec.noise_std > 0
-        else None
-    )
-    evaluator = _MIEvaluator(spec, stack, data, seeds)
-    watch = DivergenceWatch(len(seeds), device)
+    trainer = MITrainer(spec, seeds, data)
+    evaluator = _MIEvaluator(spec, trainer.stack, data, seeds, probe_executor)
     results = [SeedResult(seed) for seed in seeds]
-    bound_sum, bound_steps = torch.zeros(len(seeds), device=device), 0
     eval_steps = set(spec.eval_steps)
+    probes: list[tuple[list[int], Accuracies]] = []  # per evaluation; resolved at the end
 
     for step in range(spec.steps):
         if step in eval_steps:
-            alive = retire_diverged(watch, results, spec, "loss")
+            alive = retire_diverged(trainer.watch, results, spec, "loss")
             if not alive:
                 break
-            train_bound = (
-                (bound_sum / bound_steps).tolist() if bound_steps else [np.nan] * len(seeds)
-            )
-            metrics = evaluator(step, alive)
+            train_bound = trainer.take_train_bound()
+            metrics, accuracies = evaluator(step, alive)
+            probes.append((alive, accuracies))
             elapsed = time.perf_counter() - start
             for k in alive:
-                row = {
-                    key: float(values[k])
-                    for key, values in metrics.items()
-                    if key != "singular_values"
-                }
+                row = {key: float(v[k]) for key, v in metrics.items() if key != "singular_values"}
                 results[k].rows.append(
                     {"iteration": step, **row, "train_bound": train_bound[k], "seconds": elapsed}
                 )
@@ -109,32 +148,28 @@ def train_mi(
                     results[k].arrays.setdefault("singular_values", []).append(
                         metrics["singular_values"][k]
                     )
-            bound_sum.zero_()
-            bound_steps = 0
-
-        x1, x2 = noisy_views(
-            data.train_x[batches.next()], None if noise is None else spec.noise_std * noise.next()
-        )
-        values = bound(stack(x1, x2))
-        losses = loss(values)
-        optimizer.zero_grad(set_to_none=True)
-        losses.sum().backward()
-        optimizer.step()
-        watch.update(step, losses)
-        bound_sum += values.detach()
-        bound_steps += 1
+        trainer.step(step)
         if on_step is not None:
             on_step(step + 1)
 
-    retire_diverged(watch, results, spec, "loss")
-    return finish(results, start)
+    retire_diverged(trainer.watch, results, spec, "loss")
+    fill_accuracies(results, probes)
+    return finish(results, start, trainer.stack, keep_models)
 
 
 class _MIEvaluator:
     """One evaluation of K seeds: probe accuracy, test bound and loss, Jacobian spectra."""
 
-    def __init__(self, spec: MISpec, stack: SeedStack, data: ImageData, seeds: list[int]):
+    def __init__(
+        self,
+        spec: MISpec,
+        stack: SeedStack,
+        data: ImageData,
+        seeds: list[int],
+        probe_executor: Executor | None,
+    ):
         self.spec, self.data, self.seeds = spec, data, seeds
+        self.probe_executor = probe_executor
         self.g1, self.g2 = stack.submodule("g1"), stack.submodule("g2")
         self.critic = stack.submodule("critic")
         self.bound, self.loss = bound_fn(spec), loss_fn(spec)
@@ -155,7 +190,8 @@ class _MIEvaluator:
         )
 
     @torch.no_grad()
-    def __call__(self, step: int, alive: list[int]) -> dict[str, np.ndarray]:
+    def __call__(self, step: int, alive: list[int]) -> tuple[dict[str, np.ndarray], Accuracies]:
+        """The metrics ``[K]`` of every seed, and the probe accuracies of the ``alive`` ones."""
         spec, data = self.spec, self.data
         std = spec.noise_std
         train_top, _ = split_views(data.train_x)
@@ -170,18 +206,21 @@ class _MIEvaluator:
             "test_loss": self.loss(bounds).mean(dim=-1).cpu().numpy(),
         }
         metrics["bound_value"] = -metrics["test_loss"]
-        accuracy = np.full(len(self.seeds), np.nan)
-        accuracy[alive] = probe_accuracy(
-            spec.probe, train_codes[alive], u[alive], data, [self.seeds[k] for k in alive]
+        accuracies = probe_accuracy(
+            spec.probe,
+            train_codes[alive],
+            u[alive],
+            data,
+            [self.seeds[k] for k in alive],
+            self.probe_executor,
         )
-        metrics["accuracy"] = accuracy
         if spec.jacobian:
             x = data.train_x[self.jacobian_batches.next()]
             top, _ = noisy_views(x, std * self.jacobian_noise.next())
             metrics["singular_values"] = (
                 jacobian_singular_values(self.g1, top).float().cpu().numpy()
             )
-        return metrics
+        return metrics, accuracies
 
     def _test_bounds(self, u: Tensor, v: Tensor) -> Tensor:
         """The bound on each full test batch of the training batch size: ``[K, n_batches]``."""

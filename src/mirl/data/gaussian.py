@@ -38,17 +38,35 @@ def correlated_gaussian(
     return x, rho * x + math.sqrt(1.0 - rho**2) * noise
 
 
-def pairs_from_normals(normals: Tensor, sampler: str, sigma_z, sigma_eps) -> Tensor:
-    """Turn standard normals ``[..., B + 1, 2]`` into B pairs ``[..., B, 2]``.
+class GaussianPairs:
+    """Turns standard normals ``[..., B + 1, 2]`` into B pairs ``[..., B, 2]``.
 
     ``iid``: ``L_xy n_i`` with ``L_xy L_xy^T = sigma_z + sigma_eps`` (the last draw unused).
     ``noniid``: ``L_z n_0 + L_eps n_i``: one shared z for the batch plus iid noise.
+    The Cholesky factors are computed once, on the CPU in float64.
     """
-    sz = torch.as_tensor(sigma_z, dtype=normals.dtype, device=normals.device)
-    se = torch.as_tensor(sigma_eps, dtype=normals.dtype, device=normals.device)
-    if sampler == "iid":
-        return normals[..., :-1, :] @ torch.linalg.cholesky(sz + se).T
-    if sampler == "noniid":
-        z = normals[..., -1:, :] @ torch.linalg.cholesky(sz).T
-        return z + normals[..., :-1, :] @ torch.linalg.cholesky(se).T
-    raise ValueError(f"unknown sampler {sampler!r}; valid: iid, noniid")
+
+    def __init__(self, sampler: str, sigma_z, sigma_eps):
+        if sampler not in ("iid", "noniid"):
+            raise ValueError(f"unknown sampler {sampler!r}; valid: iid, noniid")
+        self.sampler = sampler
+        sz = torch.as_tensor(sigma_z, dtype=torch.float64)
+        se = torch.as_tensor(sigma_eps, dtype=torch.float64)
+        if sampler == "iid":
+            self.factors = (torch.linalg.cholesky(sz + se).T,)
+        else:
+            self.factors = (torch.linalg.cholesky(sz).T, torch.linalg.cholesky(se).T)
+        self._cache: dict = {}
+
+    def _on(self, like: Tensor) -> tuple[Tensor, ...]:
+        key = (like.device, like.dtype)
+        if key not in self._cache:
+            self._cache[key] = tuple(f.to(like.device, like.dtype) for f in self.factors)
+        return self._cache[key]
+
+    def __call__(self, normals: Tensor) -> Tensor:
+        factors = self._on(normals)
+        if self.sampler == "iid":
+            return normals[..., :-1, :] @ factors[0]
+        shared_z = normals[..., -1:, :] @ factors[0]
+        return shared_z + normals[..., :-1, :] @ factors[1]

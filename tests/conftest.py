@@ -1,0 +1,33 @@
+"""Shared fixtures. Tests marked ``slow`` (real training to ground truth, the real MNIST
+download) run only with ``--slow``; the README's test command passes it."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mirl.data import ImageData, synthetic_mnist
+
+
+def pytest_addoption(parser):
+    parser.addoption("--slow", action="store_true", help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _two_threads():
+    torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="session")
+def data() -> ImageData:
+    """The synthetic MNIST stand-in on the CPU (no download)."""
+    return ImageData.from_mnist(synthetic_mnist())

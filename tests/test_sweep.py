@@ -1,0 +1,115 @@
+"""Sweeps survive crashes: a SIGKILLed sweep resumes, redoing only what was in flight."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from mirl.cli import main
+from mirl.experiments import experiment_specs
+from mirl.results import ResultStore, load
+
+SEEDS = 3
+EXPECTED_STEPS = [0, 50]
+ARGS = [
+    "run",
+    "critic_impact",
+    "--profile",
+    "smoke",
+    "--data",
+    "synthetic",
+    "--steps",
+    "100",
+    "--evals",
+    "2",
+    "--seeds",
+    str(SEEDS),
+    "--group-size",
+    "1",
+    "--device",
+    "cpu",
+]
+
+
+def records(out):
+    return {p: p.read_bytes() for p in (out / "runs").rglob("seed-*.json")}
+
+
+def test_killed_sweep_resumes_without_loss_or_duplicates(tmp_path):
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "mirl.cli", *ARGS, "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while (len(records(out)) if (out / "runs").exists() else 0) < 4:
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() < deadline, "the sweep made no progress"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    before = records(out)
+    total = len(experiment_specs("critic_impact", "smoke")) * SEEDS
+    assert 4 <= len(before) < total, "the kill must land mid-sweep"
+    assert main([*ARGS, "--out", str(out), "--quiet"]) == 0
+
+    after = records(out)
+    assert len(after) == total
+    for path, blob in before.items():
+        assert after[path] == blob, f"{path} was retrained"
+    frame = load(out)
+    keys = frame.groupby(["name", "run", "iteration"]).size()
+    assert (keys == 1).all()  # every (run, seed, step) exactly once
+    assert len(keys) == total * len(EXPECTED_STEPS)
+    assert sorted(frame.iteration.unique()) == EXPECTED_STEPS
+    _, corrupt = ResultStore(out).scan()
+    assert corrupt == []
+
+
+def test_rerun_skips_finished_work_and_refuses_other_settings(tmp_path, capsys):
+    args = [
+        "run",
+        "noniid",
+        "--profile",
+        "smoke",
+        "--data",
+        "synthetic",
+        "--seeds",
+        "2",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+    ]
+    assert main(args) == 0
+    assert "trained 8 seed runs" in capsys.readouterr().out
+    assert main(args) == 0
+    assert "trained 0 seed runs, skipped 8 already done" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match=r"other settings .*steps: stored 40, asked 50"):
+        main([*args, "--steps", "50"])
+
+
+def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path, capsys):
+    args = [
+        "run",
+        "critic_impact",
+        "--profile",
+        "smoke",
+        "--data",
+        "synthetic",
+        "--seeds",
+        "1",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+        "--lr",
+        "1e6",
+        "--steps",
+        "30",
+    ]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "FAILED critic_impact/" in out and "became NaN/inf at step" in out
+    records_, _ = ResultStore(tmp_path).scan()
+    assert len(records_) == 6  # every run recorded, failed or not
