@@ -113,3 +113,8 @@ def test_gaussian_rows_carry_the_estimate_as_bound_value(tmp_path):
     ResultStore(tmp_path).write(spec, SeedResult(0, rows, {"bound_trace": np.zeros(4)}))
     row = load(tmp_path).iloc[0]
     assert row.bound_value == 0.3 and row.sampler == "noniid" and row.Estimator == "infonce"
+
+
+def test_overrides_that_make_two_runs_one_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="same name: critic_impact/mlp-concat-nwj"):
+        plan(ResultStore(tmp_path), [SPEC, replace(SPEC, lr=1.0)], [0])

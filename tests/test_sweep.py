@@ -113,3 +113,25 @@ def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path, capsys):
     assert "FAILED critic_impact/" in out and "became NaN/inf at step" in out
     records_, _ = ResultStore(tmp_path).scan()
     assert len(records_) == 6  # every run recorded, failed or not
+
+
+def test_a_group_that_runs_out_of_device_memory_splits_in_halves(monkeypatch):
+    import torch
+
+    from mirl import sweep
+    from mirl.outcome import SeedResult
+
+    calls = []
+
+    def fake_train(spec, seeds, data, device, on_step, probe_executor=None):
+        calls.append(list(seeds))
+        if len(seeds) > 2:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return [SeedResult(s, rows=[{"iteration": 0}]) for s in seeds]
+
+    monkeypatch.setattr(sweep, "train", fake_train)
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: None)
+    spec = experiment_specs("noniid", "smoke")[0]
+    results = sweep.train_task(sweep.Task(spec, [0, 1, 2, 3, 4]), None, torch.device("cpu"), None)
+    assert [r.seed for r in results] == [0, 1, 2, 3, 4]
+    assert calls == [[0, 1, 2, 3, 4], [0, 1], [2, 3, 4], [2], [3, 4]]

@@ -14,6 +14,7 @@ synchronized around each block.
 from __future__ import annotations
 
 import os
+import platform
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -28,7 +29,7 @@ from mirl.data.mnist import VIEW_DIM
 from mirl.data.views import ImageData, noisy_views, split_views
 from mirl.ensemble import adam
 from mirl.estimation import GaussianTrainer
-from mirl.evaluation import encode, jacobian_singular_values
+from mirl.evaluation import encode, jacobian_singular_values, probe_accuracy
 from mirl.experiments import EXPERIMENTS, PROFILES, experiment_specs
 from mirl.models import bound_fn, build_critic, build_encoder, build_two_view_model, loss_fn
 from mirl.probe import sklearn_probe, torch_probe
@@ -168,6 +169,12 @@ def stacked_step(spec: Spec, seeds: list[int], data: ImageData) -> Callable[[], 
     return lambda: trainer.step(next(counter) % spec.steps)
 
 
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores)"
+
+
 @dataclass
 class BenchConfig:
     device: torch.device
@@ -214,14 +221,20 @@ def bench_steps(spec: Spec, data: ImageData, config: BenchConfig) -> list[dict]:
     return records
 
 
+def evaluation_probe(device: torch.device) -> str:
+    """The probe an evaluation is timed with: the batched torch probe on a GPU, saga on the
+    CPU (where it is the faster of the two)."""
+    return "torch" if device.type == "cuda" else "sklearn"
+
+
 def bench_evaluation(spec: Spec, data: ImageData, k: int, config: BenchConfig) -> dict | None:
-    """One evaluation of K seeds (codes of all 70k images, test bound, Jacobian, and the
-    batched torch probe), the part of an evaluation that occupies the device."""
+    """One evaluation of K seeds: codes of all 70k images, the probe, and for two-view runs
+    the test bound and (non-invertible) the Jacobian."""
     seeds = list(range(k))
-    item = f"{spec.experiment}/{spec.name}"
+    probe = evaluation_probe(config.device)
     if isinstance(spec, MISpec):
         trainer = MITrainer(spec, seeds, data)
-        evaluator = _MIEvaluator(replace(spec, probe="torch"), trainer.stack, data, seeds, None)
+        evaluator = _MIEvaluator(replace(spec, probe=probe), trainer.stack, data, seeds, None)
 
         def evaluate() -> None:
             _, accuracies = evaluator(0, seeds)
@@ -233,18 +246,17 @@ def bench_evaluation(spec: Spec, data: ImageData, k: int, config: BenchConfig) -
         def evaluate() -> None:
             train_codes = encode(trainer.encoder, trainer.train_top)
             test_codes = encode(trainer.encoder, test_top)
-            torch_probe(train_codes, data.train_y, test_codes, data.test_y)
+            probe_accuracy(probe, train_codes, test_codes, data, seeds).result()
     else:
         return None
     evaluate()  # warm-up
-    seconds = time_block(evaluate, config.device, 1)
     return {
-        "item": item,
+        "item": f"{spec.experiment}/{spec.name}",
         "kind": "evaluation",
         "device": str(config.device),
         "seeds": k,
-        "seconds": seconds,
-        "probe": "torch",
+        "seconds": time_block(evaluate, config.device, 1),
+        "probe": probe,
     }
 
 
@@ -339,9 +351,11 @@ def project_paper_profile(
 ) -> list[dict]:
     """The wall time of the whole paper profile on this device, from the measured steps and
     evaluations at group size ``k``: every run's seeds in groups of k, its steps at the
-    measured time per step of the same architecture, its evaluations likewise. The saga
-    probes run on CPU threads beside the training; the projection with them counts the
-    larger of the device time and the CPU time of all saga fits spread over the threads."""
+    measured time per step of the same architecture, its evaluations (batched torch probe
+    included) likewise; the adversarial warm-up counts as warmup / classifier_steps
+    iterations. The saga probes run on CPU threads beside the training; the projection with
+    them (made for GPU records, when saga was timed) counts the larger of the device time
+    and the CPU time of all saga fits spread over the threads."""
     steps = {
         (r["item"]): r["ms_per_step"] / 1000
         for r in records
@@ -350,9 +364,6 @@ def project_paper_profile(
     evals = {
         r["item"]: r["seconds"] for r in records if r["kind"] == "evaluation" and r["seeds"] == k
     }
-    jacobian = next(
-        (r["seconds"] for r in records if r["kind"] == "jacobian" and r["seeds"] == k), 0.0
-    )
     items = {architecture_key(s): f"{s.experiment}/{s.name}" for s in item_specs(list(ITEM_RUNS))}
     seeds = PROFILES["paper"].seeds
     groups = -(-seeds // k)
@@ -367,29 +378,33 @@ def project_paper_profile(
             device_seconds += groups * (spec.steps + warmup) * steps[item]
             if isinstance(spec, GaussianSpec):
                 continue
-            device_seconds += (
-                groups
-                * n_evals
-                * (evals.get(item, 0.0) + (jacobian if getattr(spec, "jacobian", False) else 0.0))
-            )
+            # An evaluation record covers the whole evaluation, the Jacobian included.
+            device_seconds += groups * n_evals * evals.get(item, 0.0)
             probes[f"dim{probe_width(spec)}"] += seeds * n_evals
-    saga_cpu = sum(n * probe_seconds.get(d, 0.0) for d, n in probes.items())
-    workers = probe_seconds.get("workers", 1)
-    return [
+    device = {key: records[0][key] for key in ("device", "device_name") if key in records[0]}
+    eval_probe = next((r["probe"] for r in records if r["kind"] == "evaluation"), "torch")
+    projections = [
         {
             "item": "paper_profile",
             "kind": "projection",
-            "probe": "torch",
+            "probe": eval_probe,
             "seeds": k,
-            "device": records[0]["device"],
+            **device,
             "seconds": device_seconds,
-        },
+        }
+    ]
+    if not probe_seconds or eval_probe != "torch":
+        return projections
+    saga_cpu = sum(n * probe_seconds.get(d, 0.0) for d, n in probes.items())
+    workers = probe_seconds.get("workers", 1)
+    return [
+        *projections,
         {
             "item": "paper_profile",
             "kind": "projection",
             "probe": "sklearn",
             "seeds": k,
-            "device": records[0]["device"],
+            **device,
             "seconds": max(device_seconds, saga_cpu / workers),
             "saga_fits": sum(probes.values()),
             "saga_cpu_seconds": saga_cpu,
@@ -406,6 +421,7 @@ def run_bench(
     steps: int = 10,
     probe_seeds: int | None = None,
     log: Callable[[str], None] = print,
+    checkpoint: Callable[[list[dict]], None] = lambda records: None,
 ) -> list[dict]:
     """Every measurement, as a list of records (see the module docstring). ``data`` should
     be real MNIST: the probe accuracies are compared on its codes."""
@@ -415,13 +431,19 @@ def run_bench(
     for spec in item_specs(experiments):
         log(f"steps: {spec.experiment}/{spec.name}")
         records += bench_steps(spec, data, config)
+        log(table([r for r in records if r["item"] == f"{spec.experiment}/{spec.name}"]))
+        checkpoint(records)
         log(f"evaluation: {spec.experiment}/{spec.name}, K={k_max}")
         evaluation = bench_evaluation(spec, data, k_max, config)
         if evaluation is not None:
             records.append(evaluation)
+            log(f"  {evaluation['seconds']:.2f} s")
+            checkpoint(records)
     if "non_invertible" in experiments:
         log(f"jacobian, K={k_max}")
         records.append(bench_jacobian(data, k_max, config))
+        log(f"  {records[-1]['seconds']:.2f} s")
+        checkpoint(records)
     workers = max(1, (os.cpu_count() or 2) - 1)
     n_probe = probe_seeds or min(k_max, 4)
     log(f"probes, K={n_probe}")
@@ -430,7 +452,8 @@ def run_bench(
     probe_seconds = {r["item"].split("/")[1]: r["saga_seconds_per_seed"] for r in probe_records}
     probe_seconds["workers"] = workers
     records += project_paper_profile(records, k_max, probe_seconds)
-    return records
+    name = device_name(device)
+    return [{**r, "device_name": name} for r in records]
 
 
 def table(records: list[dict]) -> str:
@@ -447,7 +470,7 @@ def table(records: list[dict]) -> str:
     for r in records:
         kind, k = r["kind"], r["seeds"]
         if kind == "evaluation":
-            lines.append(f"evaluation {r['item']} K={k}: {r['seconds']:.2f} s (torch probe)")
+            lines.append(f"evaluation {r['item']} K={k}: {r['seconds']:.2f} s ({r['probe']} probe)")
         elif kind == "jacobian":
             lines.append(f"jacobian {k} seeds x {r['samples']} samples: {r['seconds']:.2f} s")
         elif kind == "probe":
@@ -460,3 +483,8 @@ def table(records: list[dict]) -> str:
             minutes = r["seconds"] / 60
             lines.append(f"paper profile, {r['probe']} probe, groups of {k}: {minutes:.1f} min")
     return "\n".join(lines)
+
+
+def largest_group(records: list[dict]) -> int:
+    """The largest group size K timed in ``records``."""
+    return max(r["seeds"] for r in records if r["kind"] == "train_step")

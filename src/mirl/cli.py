@@ -250,8 +250,15 @@ def cmd_report(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from mirl.bench import ITEM_RUNS, run_bench, table
+    from mirl.bench import ITEM_RUNS, largest_group, project_paper_profile, run_bench, table
     from mirl.data import ImageData
+
+    if args.project:  # re-project from stored records (e.g. of an interrupted run)
+        records = [
+            r for r in json.loads(Path(args.project).read_text()) if r["kind"] != "projection"
+        ]
+        print(table(project_paper_profile(records, largest_group(records), {})))
+        return 0
 
     device = _device(args.device)
     try:
@@ -268,12 +275,18 @@ def cmd_bench(args) -> int:
         raise SystemExit(f"mirl: unknown experiments {unknown}; valid: {', '.join(ITEM_RUNS)}")
     data = ImageData.load(args.data, device)
     log = (lambda _: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    records = run_bench(device, seeds, experiments, data, steps=args.steps, log=log)
+    from mirl.atomic import atomic_write
+
+    def checkpoint(records: list[dict]) -> None:  # partial results survive an interruption
+        if args.out:
+            atomic_write(Path(args.out), json.dumps(records, indent=1).encode())
+
+    records = run_bench(
+        device, seeds, experiments, data, args.steps, log=log, checkpoint=checkpoint
+    )
+    checkpoint(records)
     print(table(records))
     if args.out:
-        from mirl.atomic import atomic_write
-
-        atomic_write(Path(args.out), json.dumps(records, indent=1).encode())
         print(f"records written to {args.out}")
     return 0
 
@@ -343,6 +356,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=10, help="timed steps per repeat (default: 10)")
     p.add_argument("--data", default="mnist", choices=["mnist", "synthetic"])
     p.add_argument("--out", help="write the records as JSON to this file")
+    p.add_argument(
+        "--project",
+        metavar="FILE",
+        help="measure nothing: project the paper profile from the records in FILE",
+    )
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(fn=cmd_bench)
 

@@ -520,8 +520,8 @@ def _jacobian_figure(bound: str, short: str) -> JacobianFigure:
         stem=f"fig2c_non_invertible_jacobian_{short}",
         title=f"Fig. 2c: Jacobian condition number, {estimator_label(bound)}",
         caption="Percentiles over samples (of all seeds) of the log condition number of the "
-        f"encoder's Jacobian, maximizing I_{short.upper()}: the encoder becomes "
-        "ill-conditioned.",
+        f"encoder's Jacobian, maximizing I_{short.upper()} (the paper: it grows, the encoder "
+        "becomes ill-conditioned).",
         bound=bound,
     )
 
@@ -534,7 +534,7 @@ FIGURES: tuple[FigureSpec, ...] = (
         experiment="invertible",
         title="Fig. 1a: invertible encoders (RealNVP)",
         caption="Linear-probe test accuracy of the invertible RealNVP encoders while I_EST is "
-        "maximized: it rises although their MI cannot change.",
+        "maximized; their MI cannot change (the paper: the accuracy rises nonetheless).",
         y="accuracy",
         ylabel="Accuracy",
         hue=by_estimator,
@@ -556,7 +556,7 @@ FIGURES: tuple[FigureSpec, ...] = (
         experiment="adversarial",
         title="Fig. 1c: adversarial training",
         caption="Linear-probe test accuracy of an invertible encoder trained against a linear "
-        "classifier: its MI cannot change, its accuracy drops.",
+        "classifier; its MI cannot change (the paper: its accuracy drops).",
         y="accuracy",
         ylabel="Accuracy",
         hue=constant("Adversarially trained\ninvertible encoder"),
@@ -618,8 +618,8 @@ FIGURES: tuple[FigureSpec, ...] = (
         stem="fig3c_critic_impact_bound_nwj",
         experiment="critic_impact",
         title="Fig. 3: critic architecture, $I_{NWJ}$",
-        caption="The bound I_NWJ on the test set per critic: the best features come with "
-        "looser bounds.",
+        caption="The bound I_NWJ on the test set per critic (the paper: the best features come "
+        "with looser bounds).",
         y="bound_value",
         ylabel="$I_{NWJ}$",
         hue=by_critic,
@@ -644,7 +644,7 @@ FIGURES: tuple[FigureSpec, ...] = (
         experiment="encoder_impact",
         title="Fig. 4a: encoder architecture, $I_{NWJ}$ target",
         caption="Linear-probe test accuracy when I_NWJ is trained towards a target t: at the "
-        "same t, the ConvNet beats the MLP.",
+        "same t (the paper: the ConvNet beats the MLP).",
         y="accuracy",
         ylabel="Accuracy with $I_{NWJ}$",
         hue=by_encoder_and_target,
@@ -691,7 +691,7 @@ FIGURES: tuple[FigureSpec, ...] = (
         experiment="noniid",
         title="Fig. 4c: i.i.d. vs non-i.i.d. samples",
         caption="Per-step training estimates of the MI of Gaussian pairs (Gaussian-smoothed, "
-        "mean over seeds): with batch-dependent (non-i.i.d.) samples, both estimators exceed "
+        "mean over seeds); the paper: with batch-dependent (non-i.i.d.) samples, both exceed "
         "the true MI.",
     ),
 )

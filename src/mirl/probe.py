@@ -110,7 +110,7 @@ def torch_probe(
     optimizer.step(objective)
     with torch.no_grad():
         predictions = torch.baddbmm(bias, x_test, weight).argmax(dim=-1)
-        return (predictions == test_labels.to(predictions.device)).double().mean(dim=-1).float()
+        return (predictions == test_labels.to(predictions.device)).double().mean(dim=-1)
 
 
 def _check_codes(train_codes, train_labels, test_codes, test_labels) -> None:

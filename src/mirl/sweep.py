@@ -79,6 +79,10 @@ def plan(
 ) -> tuple[list[Task], SweepSummary]:
     """The tasks still to do for ``specs`` x ``seeds``, in groups of at most ``group_size``
     seeds (all pending seeds of a run in one group by default)."""
+    names = [f"{s.experiment}/{s.name}" for s in specs]
+    clashes = sorted({n for n in names if names.count(n) > 1})
+    if clashes:
+        raise ValueError(f"these runs would be stored under the same name: {', '.join(clashes)}")
     summary = SweepSummary()
     tasks = []
     for spec in specs:
