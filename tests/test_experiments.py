@@ -123,3 +123,12 @@ def test_overrides_apply_and_unknown_settings_are_errors():
         experiment_specs("noniid", "huge")
     with pytest.raises(ValueError, match="steps must be a positive integer"):
         experiment_specs("critic_impact", "smoke", {"steps": 0})
+
+
+def test_every_paper_spec_round_trips_through_json():
+    from mirl.spec import spec_from_dict, spec_to_dict
+
+    for spec in paper_specs().values():
+        assert spec_from_dict(spec_to_dict(spec)) == spec
+    with pytest.raises(ValueError, match=r"unknown fields \['colour'\]"):
+        spec_from_dict({**spec_to_dict(spec), "colour": "red"})

@@ -6,7 +6,7 @@ from sklearn.preprocessing import MinMaxScaler
 from mirl.data import ImageData, synthetic_mnist
 from mirl.data.views import split_views
 from mirl.evaluation import pixel_baseline
-from mirl.probe import minmax_scale, probe_seeds, sklearn_probe, torch_probe
+from mirl.probe import minmax_scale, sklearn_probe, start_probe, torch_probe
 
 
 def test_minmax_scale_matches_scikit_learn():
@@ -30,7 +30,9 @@ def test_batched_torch_probe_agrees_with_saga():
     train_codes = torch.stack([top_train[:, b] for b in blocks])
     test_codes = torch.stack([top_test[:, b] for b in blocks])
     batched = torch_probe(train_codes, data.train_y, test_codes, data.test_y)
-    saga = probe_seeds("sklearn", train_codes, data.train_y, test_codes, data.test_y, [0, 1, 2])
+    saga = start_probe(
+        "sklearn", train_codes, data.train_y, test_codes, data.test_y, [0, 1, 2]
+    ).result()
     assert batched.shape == (3,)
     assert (saga > 0.3).all()  # far above chance (0.1): the comparison means something
     np.testing.assert_allclose(batched.numpy(), saga, atol=0.02)
@@ -53,6 +55,6 @@ def test_probe_rejects_mismatched_inputs():
     with pytest.raises(ValueError, match=r"codes \[K, N, d\]"):
         torch_probe(torch.zeros(5, 2), torch.zeros(5), torch.zeros(3, 2), torch.zeros(3))
     with pytest.raises(ValueError, match="unknown probe 'svm'"):
-        probe_seeds(
+        start_probe(
             "svm", torch.zeros(1, 5, 2), torch.zeros(5), torch.zeros(1, 3, 2), torch.zeros(3), [0]
         )

@@ -43,10 +43,6 @@ class SeedStack:
         stack.base, stack.params, stack.buffers = base, params, buffers
         return stack
 
-    @property
-    def num_seeds(self) -> int:
-        return next(iter({**self.params, **self.buffers}.values())).shape[0]
-
     def parameters(self) -> list[Tensor]:
         """The stacked parameters (leaf tensors, ``[K, ...]``), e.g. for one optimizer."""
         return list(self.params.values())

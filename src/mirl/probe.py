@@ -168,15 +168,3 @@ def start_probe(
     if executor is None:
         return Accuracies(np.array([sklearn_probe(*job) for job in jobs], dtype=np.float64))
     return Accuracies(futures=[executor.submit(sklearn_probe, *job) for job in jobs])
-
-
-def probe_seeds(
-    kind: str,
-    train_codes: Tensor,
-    train_labels: Tensor,
-    test_codes: Tensor,
-    test_labels: Tensor,
-    seeds: Sequence[int],
-) -> np.ndarray:
-    """Accuracies ``[K]`` of the probe ``kind`` ("sklearn" or "torch") for K seeds' codes."""
-    return start_probe(kind, train_codes, train_labels, test_codes, test_labels, seeds).result()

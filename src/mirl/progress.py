@@ -41,10 +41,12 @@ class Progress:
             self.bar.update(steps_done - self._task_steps)
             self._task_steps = steps_done
 
-    def finish_task(self, task) -> None:
+    def finish_task(self, task, seconds: float | None = None) -> None:
+        """Count ``task`` done; ``seconds`` (default: since ``start_task``) goes in the log."""
         self.done_tasks += 1
         if self.bar.disable and not self.quiet:
-            seconds = time.perf_counter() - self._task_start
+            if seconds is None:
+                seconds = time.perf_counter() - self._task_start
             print(
                 f"[{self.done_tasks}/{self.total_tasks}] {task.label}: {seconds:.1f} s",
                 file=self.stream,

@@ -115,12 +115,12 @@ def _remote_failure(ray: ModuleType, error: Exception, max_retries: int) -> Runt
     )
 
 
-def _report_done(progress: Progress, task: Task) -> None:
+def _report_done(progress: Progress, task: Task, seconds: float | None) -> None:
     """Count one finished task (and its steps) on ``progress``: remote workers cannot report
-    steps as they go, so the bar moves by whole tasks."""
+    steps as they go, so the bar moves by whole tasks; ``seconds`` is the worker's time."""
     progress.start_task(task)
     progress.step(task.steps)
-    progress.finish_task(task)
+    progress.finish_task(task, seconds)
 
 
 def _check_arguments(data_kind: str, device: str, max_retries: int) -> None:
@@ -182,7 +182,7 @@ def run_ray(
                 failure = _remote_failure(ray, error, max_retries)
                 results, meta = failed_results(task.seeds, failure), _lost_meta(device, task.seeds)
             collect(task, results, store, summary, meta)
-            _report_done(progress, task)
+            _report_done(progress, task, max((r.seconds for r in results), default=None))
     finally:
         for ref in pending:  # interrupted: stop the tasks whose results nobody will store
             ray.cancel(ref, force=True)

@@ -59,8 +59,24 @@ def _check_critic(name: str, kwargs: dict) -> None:
     check_kwargs(critic, {"dim_u": 1, "dim_v": 1, **kwargs}, f"critic {name!r}")
 
 
+class _Schedule:
+    """Evaluations every ``steps // evals`` steps: at steps 0, e, 2e, ... below ``steps``
+    (the Colab's schedule: 21,000 steps and 21 evaluations give steps 0 to 20,000)."""
+
+    steps: int
+    evals: int
+
+    @property
+    def eval_every(self) -> int:
+        return self.steps // self.evals
+
+    @property
+    def eval_steps(self) -> list[int]:
+        return list(range(0, self.steps, self.eval_every))
+
+
 @dataclass(frozen=True)
-class MISpec:
+class MISpec(_Schedule):
     """Train two encoders and a critic to maximize a bound (or to hold it at ``target``)
     between the top and bottom halves of MNIST digits, with Adam.
 
@@ -109,17 +125,9 @@ class MISpec:
         suffix = "" if self.target is None else f"-t{self.target:g}"
         return f"{self.encoder}-{self.critic}-{self.bound}{suffix}"
 
-    @property
-    def eval_every(self) -> int:
-        return self.steps // self.evals
-
-    @property
-    def eval_steps(self) -> list[int]:
-        return list(range(0, self.steps, self.eval_every))
-
 
 @dataclass(frozen=True)
-class AdversarialSpec:
+class AdversarialSpec(_Schedule):
     """An invertible encoder trained to make a linear classifier's predictions uniform.
 
     The classifier (lr ``lr``) first trains alone for ``warmup`` steps; then each of the
@@ -157,17 +165,9 @@ class AdversarialSpec:
     def name(self) -> str:
         return f"{self.encoder}-adversarial"
 
-    @property
-    def eval_every(self) -> int:
-        return self.steps // self.evals
-
-    @property
-    def eval_steps(self) -> list[int]:
-        return list(range(0, self.steps, self.eval_every))
-
 
 @dataclass(frozen=True)
-class GaussianSpec:
+class GaussianSpec(_Schedule):
     """A critic alone, trained to maximize a bound on 2-d Gaussian pairs ``(x, y)``.
 
     ``iid``: each pair drawn from ``N(0, sigma_z + sigma_eps)``. ``noniid``: per batch one
@@ -217,11 +217,8 @@ class GaussianSpec:
         return f"{self.sampler}-{self.bound}"
 
     @property
-    def eval_every(self) -> int:
-        return self.steps // self.evals
-
-    @property
     def eval_steps(self) -> list[int]:
+        """Records at steps e, 2e, ..., each the mean estimate of the e steps before it."""
         return list(range(self.eval_every, self.steps + 1, self.eval_every))
 
 
