@@ -230,14 +230,34 @@ def style_steps(ax: Axes, last_step: float) -> None:
         ax.set_xlim(0, last_step)
 
 
-def apply_ylim(ax: Axes, limits: tuple[float | None, float | None] | None) -> None:
-    """Use the paper's y-limits (None: that side scales itself) only if all drawn fits."""
+def _inside(limits: tuple[float | None, float | None], low: float, high: float) -> bool:
+    bottom, top = limits
+    return (bottom is None or low >= bottom) and (top is None or high <= top)
+
+
+def apply_ylim(
+    ax: Axes,
+    limits: tuple[float | None, float | None] | None,
+    after_start: tuple[float, float] | None = None,
+) -> None:
+    """Use the paper's y-limits (None: that side scales itself) if all drawn fits, or if
+    all but the step-0 evaluation fits (``after_start``: the range of the later values),
+    saying so on the axes: an estimate at initialization can be far off-scale (I_NWJ of a
+    random critic) and would otherwise flatten every later curve."""
     if limits is None:
         return
-    low, high = limits
-    drawn_low, drawn_high = ax.dataLim.intervaly
-    if (low is None or drawn_low >= low) and (high is None or drawn_high <= high):
-        ax.set_ylim(low, high)
+    if _inside(limits, *ax.dataLim.intervaly):
+        ax.set_ylim(*limits)
+    elif after_start is not None and _inside(limits, *after_start):
+        ax.set_ylim(*limits)
+        ax.text(
+            0.02,
+            0.02,
+            "values at step 0 lie outside the axis",
+            transform=ax.transAxes,
+            fontsize=9,
+            color="#666666",
+        )
 
 
 def place_legend(ax: Axes, loc: str, ncol: int = 1) -> None:
@@ -256,11 +276,12 @@ def finish_axes(
     ylim: tuple[float | None, float | None] | None,
     legend: str,
     ncol: int = 1,
+    after_start: tuple[float, float] | None = None,
 ) -> None:
     """The common dressing of every figure: x axis, y label, y-limits, legend."""
     style_steps(ax, last_step)
     ax.set_ylabel(ylabel)
-    apply_ylim(ax, ylim)
+    apply_ylim(ax, ylim, after_start)
     place_legend(ax, legend, ncol)
 
 
@@ -366,7 +387,9 @@ class LineFigure:
         if self.baseline and data.baseline is not None:
             label = f"Pixels, linear probe ({data.baseline:.3f})"
             ax.axhline(data.baseline, color="k", linestyle=":", linewidth=1.5, label=label)
-        finish_axes(ax, last_step, self.ylabel, self.ylim, self.legend)
+        later = ours.loc[ours["iteration"] > 0, self.y]
+        after_start = (float(later.min()), float(later.max())) if len(later) else None
+        finish_axes(ax, last_step, self.ylabel, self.ylim, self.legend, after_start=after_start)
         return True
 
 
