@@ -57,6 +57,7 @@ def test_run_writes_tidy_rows(tmp_path, capsys):
         (["run", "noniid", "--set", "steps"], "--set expects FIELD=VALUE"),
         (["run", "noniid", "--steps", "-3"], "steps must be a positive integer"),
         (["run", "noniid", "--seeds", "0"], "--seeds must be at least 1"),
+        (["run", "noniid", "--group-size", "0"], "group size must be at least 1"),
         (["reproduce", "--experiments", "invertible,fig9"], r"unknown experiments \['fig9'\]"),
     ],
 )

@@ -79,6 +79,8 @@ def plan(
 ) -> tuple[list[Task], SweepSummary]:
     """The tasks still to do for ``specs`` x ``seeds``, in groups of at most ``group_size``
     seeds (all pending seeds of a run in one group by default)."""
+    if group_size is not None and group_size < 1:
+        raise ValueError(f"the group size must be at least 1, got {group_size}")
     names = [f"{s.experiment}/{s.name}" for s in specs]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
