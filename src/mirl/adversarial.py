@@ -57,7 +57,7 @@ def _cross_entropy(logits: Tensor, labels: Tensor) -> Tensor:
     )
 
 
-def _uniform_cross_entropy(logits: Tensor) -> Tensor:
+def uniform_cross_entropy(logits: Tensor) -> Tensor:
     """Mean cross-entropy to the uniform label distribution per seed: ``[K, B, C] -> [K]``."""
     return -F.log_softmax(logits, dim=-1).mean(dim=-1).mean(dim=-1)
 
@@ -110,7 +110,7 @@ class AdversarialTrainer:
         for _ in range(self.spec.classifier_steps):
             self.classifier_losses[it] = self._classifier_step(it)
         x, _ = self._batch()
-        losses = _uniform_cross_entropy(self.stack(x))
+        losses = uniform_cross_entropy(self.stack(x))
         self.opt_encoder.zero_grad(set_to_none=True)
         losses.sum().backward()
         self.opt_encoder.step()

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mirl.adversarial import AdversarialTrainer, EncoderWithClassifier, _uniform_cross_entropy
+from mirl.adversarial import AdversarialTrainer, EncoderWithClassifier, uniform_cross_entropy
 from mirl.data.mnist import VIEW_DIM
 from mirl.data.views import ImageData, noisy_views, split_views
 from mirl.ensemble import adam
@@ -34,7 +34,7 @@ from mirl.experiments import EXPERIMENTS, PROFILES, experiment_specs
 from mirl.models import bound_fn, build_critic, build_encoder, build_two_view_model, loss_fn
 from mirl.probe import sklearn_probe, torch_probe
 from mirl.spec import AdversarialSpec, GaussianSpec, MISpec, Spec, replace
-from mirl.train import MITrainer, _MIEvaluator
+from mirl.train import MIEvaluator, MITrainer
 
 # One training step stands for every paper run with the same architecture (the bound and
 # the target do not change the cost of a step).
@@ -125,7 +125,7 @@ def _plain_adversarial_step(spec: AdversarialSpec, data: ImageData) -> Callable[
             loss.backward()
             opt_c.step()
         idx = torch.randint(n, (spec.batch_size,), device=data.device)
-        loss = _uniform_cross_entropy(model(top[idx])[None])[0]
+        loss = uniform_cross_entropy(model(top[idx])[None])[0]
         opt_e.zero_grad(set_to_none=True)
         loss.backward()
         opt_e.step()
@@ -234,7 +234,7 @@ def bench_evaluation(spec: Spec, data: ImageData, k: int, config: BenchConfig) -
     probe = evaluation_probe(config.device)
     if isinstance(spec, MISpec):
         trainer = MITrainer(spec, seeds, data)
-        evaluator = _MIEvaluator(replace(spec, probe=probe), trainer.stack, data, seeds, None)
+        evaluator = MIEvaluator(replace(spec, probe=probe), trainer.stack, data, seeds, None)
 
         def evaluate() -> None:
             _, accuracies = evaluator(0, seeds)

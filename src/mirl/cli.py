@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Sequence
@@ -92,11 +93,18 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress display")
 
 
+@functools.lru_cache(maxsize=1)
+def _image_data(kind: str, device: str):
+    """The data set on ``device``, loaded once per process (a run and the baseline share it)."""
+    from mirl.data import ImageData
+
+    return ImageData.load(kind, device)
+
+
 def _run_experiments(args, names: Sequence[str], out: Path) -> bool:
     """Plan and run the experiments ``names`` into ``out``; print a summary; True if all ok."""
     import torch
 
-    from mirl.data import ImageData
     from mirl.experiments import PROFILES, experiment_specs
     from mirl.progress import Progress
     from mirl.results import ResultStore
@@ -117,12 +125,9 @@ def _run_experiments(args, names: Sequence[str], out: Path) -> bool:
         tasks, summary = plan(store, specs, seeds, args.group_size)
     except ValueError as err:
         raise SystemExit(f"mirl: {err}") from None
-    cache = {}
 
     def data():
-        if "data" not in cache:
-            cache["data"] = ImageData.load(args.data, device)
-        return cache["data"]
+        return _image_data(args.data, str(device))
 
     progress = Progress(tasks, quiet=args.quiet)
     try:
@@ -176,10 +181,9 @@ def cmd_data(args) -> int:
 
 
 def cmd_baseline(args) -> int:
-    from mirl.data import ImageData
     from mirl.evaluation import pixel_baseline
 
-    data = ImageData.load(args.data, _device(args.device))
+    data = _image_data(args.data, str(_device(args.device)))
     accuracy = pixel_baseline(data, args.noise, args.probe)
     print(
         f"linear probe on the top-half pixels (noise std {args.noise}, {args.probe}): "
@@ -201,7 +205,6 @@ def cmd_run(args) -> int:
 
 def cmd_reproduce(args) -> int:
     from mirl.atomic import atomic_write
-    from mirl.data import ImageData
     from mirl.evaluation import pixel_baseline
     from mirl.experiments import EXPERIMENTS
     from mirl.plots import plot_all
@@ -215,7 +218,7 @@ def cmd_reproduce(args) -> int:
     ok = _run_experiments(args, names, out)
     baseline_path = out / "baseline.json"
     if not baseline_path.exists():
-        data = ImageData.load(args.data, _device(args.device))
+        data = _image_data(args.data, str(_device(args.device)))
         accuracy = pixel_baseline(data, BASELINE_NOISE, "sklearn")
         atomic_write(
             baseline_path,
@@ -251,7 +254,6 @@ def cmd_report(args) -> int:
 
 def cmd_bench(args) -> int:
     from mirl.bench import ITEM_RUNS, largest_group, project_paper_profile, run_bench, table
-    from mirl.data import ImageData
 
     if args.project:  # re-project from stored records (e.g. of an interrupted run)
         records = [
@@ -273,7 +275,7 @@ def cmd_bench(args) -> int:
     unknown = [e for e in experiments if e not in ITEM_RUNS]
     if unknown:
         raise SystemExit(f"mirl: unknown experiments {unknown}; valid: {', '.join(ITEM_RUNS)}")
-    data = ImageData.load(args.data, device)
+    data = _image_data(args.data, str(device))
     log = (lambda _: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     from mirl.atomic import atomic_write
 

@@ -125,7 +125,7 @@ def train_mi(
     """Maximize (or target) the spec's bound between the two views, K seeds at once."""
     start = time.perf_counter()
     trainer = MITrainer(spec, seeds, data)
-    evaluator = _MIEvaluator(spec, trainer.stack, data, seeds, probe_executor)
+    evaluator = MIEvaluator(spec, trainer.stack, data, seeds, probe_executor)
     results = [SeedResult(seed) for seed in seeds]
     eval_steps = set(spec.eval_steps)
     probes: list[tuple[list[int], Accuracies]] = []  # per evaluation; resolved at the end
@@ -157,7 +157,7 @@ def train_mi(
     return finish(results, start, trainer.stack, keep_models)
 
 
-class _MIEvaluator:
+class MIEvaluator:
     """One evaluation of K seeds: probe accuracy, test bound and loss, Jacobian spectra."""
 
     def __init__(
