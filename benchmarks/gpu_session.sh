@@ -23,7 +23,7 @@ time timeout 120 python3 -m mirl.cli run invertible --profile paper --seeds 4 --
   --evals 5 --probe torch --device cuda --out /tmp/invertible --quiet
 python3 - <<'PY'
 import os
-from mirl.results import load
+from mirl.results.store import load
 frame = load("/tmp/invertible")
 print(frame.groupby(["name", "iteration"])[["accuracy", "bound_value"]].agg(["mean", "std"]).round(4))
 frame.to_csv(os.environ["OUT"] + "/invertible-paper-flow-3k.csv", index=False)

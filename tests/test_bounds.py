@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
+from mirl._registry import bind
 from mirl.bounds import BOUNDS, dv, infonce, interpolated, js, nwj, smile, tuba
-from mirl.registry import bind
 
 B = 6
 

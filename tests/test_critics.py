@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from mirl.critics import CRITICS, Bilinear, Concat, InnerProduct, Separable
-from mirl.models import build_critic
+from mirl.paper.models import build_critic
 
 DU, DV, B = 5, 7, 4
 

@@ -3,8 +3,8 @@ import torch
 from torch.nn import functional as F
 
 from mirl.encoders import MLP, ConvNet, LayerNorm
-from mirl.initializers import dense
-from mirl.models import build_encoder
+from mirl.layers import dense
+from mirl.paper.models import build_encoder
 
 
 def test_mlp_shapes_activation_and_shortcuts():

@@ -5,8 +5,8 @@ from sklearn.preprocessing import MinMaxScaler
 
 from mirl.data import ImageData, synthetic_mnist
 from mirl.data.views import split_views
-from mirl.evaluation import pixel_baseline
 from mirl.probe import minmax_scale, sklearn_probe, start_probe, torch_probe
+from mirl.runtime.encode import pixel_baseline
 
 
 def test_minmax_scale_matches_scikit_learn():

@@ -24,17 +24,17 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mirl.adversarial import AdversarialTrainer, EncoderWithClassifier, uniform_cross_entropy
 from mirl.data.mnist import VIEW_DIM
 from mirl.data.views import ImageData, noisy_views, split_views
-from mirl.ensemble import adam
-from mirl.estimation import GaussianTrainer
-from mirl.evaluation import encode, jacobian_singular_values, probe_accuracy
-from mirl.experiments import EXPERIMENTS, PROFILES, experiment_specs
-from mirl.models import bound_fn, build_critic, build_encoder, build_two_view_model, loss_fn
+from mirl.paper.adversarial import AdversarialTrainer, EncoderWithClassifier, uniform_cross_entropy
+from mirl.paper.experiments import EXPERIMENTS, PROFILES, experiment_specs
+from mirl.paper.models import bound_fn, build_critic, build_encoder, build_two_view_model, loss_fn
+from mirl.paper.noniid import GaussianTrainer
+from mirl.paper.spec import AdversarialSpec, GaussianSpec, MISpec, Spec, replace
+from mirl.paper.two_view import MIEvaluator, MITrainer
 from mirl.probe import sklearn_probe, torch_probe
-from mirl.spec import AdversarialSpec, GaussianSpec, MISpec, Spec, replace
-from mirl.train import MIEvaluator, MITrainer
+from mirl.runtime.encode import encode, jacobian_singular_values, probe_accuracy
+from mirl.runtime.stacking import adam
 
 # One training step stands for every paper run with the same architecture (the bound and
 # the target do not change the cost of a step).

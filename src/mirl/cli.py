@@ -52,7 +52,7 @@ def _overrides(args) -> dict:
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    from mirl.experiments import PROFILES
+    from mirl.paper.experiments import PROFILES
 
     p.add_argument(
         "--profile", default="quick", choices=sorted(PROFILES), help="scale (default: quick)"
@@ -105,10 +105,10 @@ def _run_experiments(args, names: Sequence[str], out: Path) -> bool:
     """Plan and run the experiments ``names`` into ``out``; print a summary; True if all ok."""
     import torch
 
-    from mirl.experiments import PROFILES, experiment_specs
-    from mirl.progress import Progress
-    from mirl.results import ResultStore
-    from mirl.sweep import plan, run_local
+    from mirl.paper.experiments import PROFILES, experiment_specs
+    from mirl.results.progress import Progress
+    from mirl.results.store import ResultStore
+    from mirl.results.sweep import plan, run_local
 
     if args.backend == "local":
         device = _device(args.device)
@@ -132,7 +132,7 @@ def _run_experiments(args, names: Sequence[str], out: Path) -> bool:
     progress = Progress(tasks, quiet=args.quiet)
     try:
         if args.backend == "ray":
-            from mirl.ray_backend import run_ray
+            from mirl.results.ray_backend import run_ray
 
             summary = run_ray(
                 tasks,
@@ -156,7 +156,7 @@ def _run_experiments(args, names: Sequence[str], out: Path) -> bool:
 
 
 def cmd_list(args) -> int:
-    from mirl.experiments import EXPERIMENTS, PROFILES
+    from mirl.paper.experiments import EXPERIMENTS, PROFILES
 
     width = max(map(len, EXPERIMENTS))
     for e in EXPERIMENTS.values():
@@ -181,7 +181,7 @@ def cmd_data(args) -> int:
 
 
 def cmd_baseline(args) -> int:
-    from mirl.evaluation import pixel_baseline
+    from mirl.runtime.encode import pixel_baseline
 
     data = _image_data(args.data, str(_device(args.device)))
     accuracy = pixel_baseline(data, args.noise, args.probe)
@@ -193,7 +193,7 @@ def cmd_baseline(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from mirl.experiments import EXPERIMENTS
+    from mirl.paper.experiments import EXPERIMENTS
 
     if args.experiment not in EXPERIMENTS:
         raise SystemExit(
@@ -204,11 +204,11 @@ def cmd_run(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from mirl.atomic import atomic_write
-    from mirl.evaluation import pixel_baseline
-    from mirl.experiments import EXPERIMENTS
-    from mirl.plots import plot_all
-    from mirl.report import write_report
+    from mirl._files import atomic_write
+    from mirl.paper.experiments import EXPERIMENTS
+    from mirl.report.figures import plot_all
+    from mirl.report.html import write_report
+    from mirl.runtime.encode import pixel_baseline
 
     names = list(EXPERIMENTS) if not args.experiments else args.experiments.split(",")
     unknown = [n for n in names if n not in EXPERIMENTS]
@@ -238,7 +238,7 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    from mirl.plots import plot_all
+    from mirl.report.figures import plot_all
 
     for path in plot_all(args.dir):
         print(path)
@@ -246,7 +246,7 @@ def cmd_plot(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from mirl.report import write_report
+    from mirl.report.html import write_report
 
     print(write_report(args.dir))
     return 0
@@ -277,7 +277,7 @@ def cmd_bench(args) -> int:
         raise SystemExit(f"mirl: unknown experiments {unknown}; valid: {', '.join(ITEM_RUNS)}")
     data = _image_data(args.data, str(device))
     log = (lambda _: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    from mirl.atomic import atomic_write
+    from mirl._files import atomic_write
 
     def checkpoint(records: list[dict]) -> None:  # partial results survive an interruption
         if args.out:

@@ -9,9 +9,9 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from mirl._shapes import check_pair
 from mirl.encoders import MLP
-from mirl.initializers import dense, init_kernel_
-from mirl.shapes import check_pair
+from mirl.layers import dense, init_kernel_
 
 
 class InnerProduct(nn.Module):

@@ -9,9 +9,9 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from mirl._shapes import check_input
 from mirl.flows import RealNVP
-from mirl.initializers import dense
-from mirl.shapes import check_input
+from mirl.layers import dense
 
 
 class MLP(nn.Module):

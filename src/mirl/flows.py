@@ -20,8 +20,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from mirl.initializers import dense
-from mirl.shapes import check_input
+from mirl._shapes import check_input
+from mirl.layers import dense
 
 SCALE_EPS = 1e-7
 

@@ -36,7 +36,7 @@ from typing import ClassVar
 import numpy as np
 import platformdirs
 
-from mirl.atomic import atomic_write
+from mirl._files import atomic_write
 
 try:  # numpy >= 2 moved the array reconstructor; old pickles still name numpy.core
     from numpy._core.multiarray import _reconstruct

@@ -14,11 +14,11 @@ import numpy as np
 import torch
 
 from mirl.data.gaussian import GaussianPairs, gaussian_mi
-from mirl.ensemble import adam, build_stack
-from mirl.models import bound_fn, build_critic, loss_fn
-from mirl.outcome import DivergenceWatch, SeedResult, finish, retire_diverged
-from mirl.spec import GaussianSpec
-from mirl.streams import NormalStream
+from mirl.paper.models import bound_fn, build_critic, loss_fn
+from mirl.paper.spec import GaussianSpec
+from mirl.runtime.outcome import DivergenceWatch, SeedResult, finish, retire_diverged
+from mirl.runtime.stacking import adam, build_stack
+from mirl.runtime.streams import NormalStream
 
 
 def true_mi(spec: GaussianSpec) -> float:

@@ -23,11 +23,11 @@ pytest.importorskip("ray")
 
 from mirl import results
 from mirl.data import ImageData, synthetic_mnist
-from mirl.experiments import experiment_specs
-from mirl.progress import Progress
-from mirl.ray_backend import CRASH_ENV, _remote_failure, run_ray
-from mirl.results import ResultStore
-from mirl.sweep import SweepSummary, plan, run_local
+from mirl.paper.experiments import experiment_specs
+from mirl.results.progress import Progress
+from mirl.results.ray_backend import CRASH_ENV, _remote_failure, run_ray
+from mirl.results.store import ResultStore
+from mirl.results.sweep import SweepSummary, plan, run_local
 
 SEEDS = [0, 1]
 STARTUP_TIMEOUT = 90.0

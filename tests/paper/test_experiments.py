@@ -2,7 +2,7 @@
 
 import pytest
 
-from mirl.experiments import EXPERIMENTS, PROFILES, experiment_specs
+from mirl.paper.experiments import EXPERIMENTS, PROFILES, experiment_specs
 
 # (experiment, run name) -> the Colab's settings for that run.
 MI_DEFAULTS = {"lr": 1e-4, "batch_size": 128, "steps": 21000, "evals": 21, "probe": "sklearn"}
@@ -126,7 +126,7 @@ def test_overrides_apply_and_unknown_settings_are_errors():
 
 
 def test_every_paper_spec_round_trips_through_json():
-    from mirl.spec import spec_from_dict, spec_to_dict
+    from mirl.paper.spec import spec_from_dict, spec_to_dict
 
     for spec in paper_specs().values():
         assert spec_from_dict(spec_to_dict(spec)) == spec

@@ -3,10 +3,12 @@ import json
 import numpy as np
 import pytest
 
-from mirl.outcome import SeedResult
-from mirl.results import COLAB_COLUMNS, ResultStore, failures, load
-from mirl.spec import GaussianSpec, MISpec, replace
-from mirl.sweep import plan
+from mirl.paper.spec import GaussianSpec, MISpec, replace
+from mirl.results import failures, load
+from mirl.results.store import ResultStore
+from mirl.results.sweep import plan
+from mirl.results.table import COLAB_COLUMNS
+from mirl.runtime.outcome import SeedResult
 
 SPEC = MISpec(
     "critic_impact", "mlp", "concat", "nwj", encoder_kwargs={"widths": [8]}, steps=4, evals=2

@@ -1,4 +1,4 @@
-"""The result store: one verified file per finished (run, seed), and the tidy table of all.
+"""The result store: one verified file per finished (run, seed).
 
 Layout under an output directory::
 
@@ -9,12 +9,7 @@ Every file is written to a temporary name, flushed and renamed, so a killed swee
 either a whole record or none; the JSON (written last) carries the SHA-256 of its own
 content and of the arrays beside it. A record that fails its checksum or does not parse
 is reported as corrupt and never read as data; resuming a sweep moves it aside and redoes
-that seed.
-
-``load(DIR)`` returns one row per (experiment, run, seed, evaluation step) as a pandas
-DataFrame with the Colab's columns (``exp_name, nets, Critic, Estimator, run, iteration,
-bound_value, accuracy, label``; ``run`` is the seed) and mirl's own (``name``, ``target``,
-``test_bound``, ``train_bound``, ``seconds``, ...).
+that seed. ``mirl.results.table`` turns the records into one tidy table.
 """
 
 from __future__ import annotations
@@ -22,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import os
 import time
 from collections.abc import Iterator
@@ -31,24 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from mirl.atomic import atomic_write
-from mirl.outcome import SeedResult
-from mirl.spec import Spec, spec_to_dict
+from mirl._files import atomic_write
+from mirl.paper.spec import Spec, spec_to_dict
+from mirl.runtime.outcome import SeedResult
 
 FORMAT = 1
-COLAB_COLUMNS = [
-    "exp_name",
-    "nets",
-    "Critic",
-    "Estimator",
-    "run",
-    "iteration",
-    "bound_value",
-    "accuracy",
-    "label",
-]
 
 
 class CorruptRecord(ValueError):
@@ -212,84 +194,3 @@ class ResultStore:
                 moved = p.with_name(f"{p.name}.corrupt-{stamp}")
                 os.replace(p, moved)
         return moved
-
-
-def run_label(nets: str, critic: str, bound: str, target: float | None = None) -> str:
-    """The label of a two-view run, as the Colab forms it: ``mlp, bilinear, infonce``, with
-    ``, t=2`` for a run trained towards a target."""
-    label = f"{nets}, {critic}, {bound}"
-    return label if target is None or math.isnan(target) else f"{label}, t={target:g}"
-
-
-def _labels(spec: dict[str, Any]) -> dict[str, Any]:
-    """The Colab's descriptive columns for one run (``target`` is NaN where there is none)."""
-    kind = spec["kind"]
-    if kind == "mi":
-        target = math.nan if spec.get("target") is None else spec["target"]
-        return {
-            "nets": spec["encoder"],
-            "Critic": spec["critic"],
-            "Estimator": spec["bound"],
-            "target": target,
-            "label": run_label(spec["encoder"], spec["critic"], spec["bound"], target),
-        }
-    if kind == "adversarial":
-        return {
-            "nets": spec["encoder"],
-            "Critic": None,
-            "Estimator": None,
-            "target": math.nan,
-            "label": f"{spec['encoder']}, adversarial",
-        }
-    return {
-        "nets": None,
-        "Critic": spec["critic"],
-        "Estimator": spec["bound"],
-        "target": math.nan,
-        "sampler": spec["sampler"],
-        "label": f"{spec['sampler']}, {spec['bound']}",
-    }
-
-
-def tidy_rows(record: Record) -> list[dict[str, Any]]:
-    """The record's evaluation rows with the descriptive columns of the tidy table."""
-    base = {
-        "exp_name": record.experiment,
-        "name": record.name,
-        "kind": record.spec["kind"],
-        "run": record.seed,
-        **_labels(record.spec),
-    }
-    rows = []
-    for row in record.rows:
-        full = {**base, **row}
-        if record.spec["kind"] == "gaussian":
-            full["bound_value"] = row["train_bound"]
-        rows.append(full)
-    return rows
-
-
-def load(root: str | os.PathLike, experiment: str | None = None) -> pd.DataFrame:
-    """The tidy table of every finished seed under ``root`` (one row per evaluation step).
-
-    Failed seeds have no rows (see ``failures``); corrupt records are skipped with a warning.
-    """
-    records, corrupt = ResultStore(root).scan(experiment)
-    if corrupt:
-        import warnings
-
-        for _path, problem in corrupt:
-            warnings.warn(f"skipping corrupt record: {problem}", stacklevel=2)
-    rows = [row for record in records if record.status == "ok" for row in tidy_rows(record)]
-    frame = pd.DataFrame(rows)
-    for column in COLAB_COLUMNS:
-        if column not in frame:
-            frame[column] = pd.Series(dtype=float)
-    extras = [c for c in frame.columns if c not in COLAB_COLUMNS]
-    return frame[COLAB_COLUMNS + extras]
-
-
-def failures(root: str | os.PathLike) -> list[Record]:
-    """The stored seeds that failed, with their errors."""
-    records, _ = ResultStore(root).scan()
-    return [r for r in records if r.status == "failed"]

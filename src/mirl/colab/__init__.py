@@ -49,8 +49,10 @@ import numpy as np
 import pandas as pd
 from pandas.compat import pickle_compat
 
-from mirl.atomic import atomic_write
-from mirl.results import COLAB_COLUMNS, CorruptRecord, run_label
+from mirl._files import atomic_write
+from mirl.paper.names import run_label
+from mirl.results.store import CorruptRecord
+from mirl.results.table import COLAB_COLUMNS
 
 FORMAT = 1
 COLUMNS = [*COLAB_COLUMNS[:4], "target", *COLAB_COLUMNS[4:]]

@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 
 from mirl.cli import main
-from mirl.experiments import experiment_specs
-from mirl.outcome import SeedResult
-from mirl.report import final_results, format_seconds, wall_seconds, write_report
-from mirl.results import ResultStore, load
+from mirl.paper.experiments import experiment_specs
+from mirl.report.html import final_results, format_seconds, wall_seconds, write_report
+from mirl.results import load
+from mirl.results.store import ResultStore
+from mirl.runtime.outcome import SeedResult
 
 EXPERIMENTS = ("critic_impact", "noniid")
 
@@ -117,14 +118,14 @@ def test_failed_and_corrupt_runs_are_listed_and_escaped(copy):
 
 
 def test_report_is_made_from_stored_rows_alone(copy, monkeypatch):
-    import mirl.sweep
-    import mirl.train
+    import mirl.paper.two_view
+    import mirl.results.sweep
 
     def no_training(*args, **kwargs):
         raise AssertionError("the report must not train")
 
-    monkeypatch.setattr(mirl.train, "train", no_training)
-    monkeypatch.setattr(mirl.sweep, "train", no_training)
+    monkeypatch.setattr(mirl.paper.two_view, "train", no_training)
+    monkeypatch.setattr(mirl.results.sweep, "train", no_training)
     (copy / "baseline.json").write_text(json.dumps({"accuracy": 0.8351, "data": "mnist"}))
     html = write_report(copy).read_text(encoding="utf-8")
     assert "<b>0.8351</b>" in html

@@ -38,9 +38,10 @@ try:
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 except ImportError as err:  # pragma: no cover - depends on the installation
-    raise ImportError("mirl.plots needs matplotlib: pip install 'mirl[plots]'") from err
+    raise ImportError("mirl.report.figures needs matplotlib: pip install 'mirl[plots]'") from err
 
-from mirl.results import COLAB_COLUMNS, Record, ResultStore, load
+from mirl.results.store import Record, ResultStore
+from mirl.results.table import COLAB_COLUMNS, load
 
 FIGURE_DIR = "figures"
 FORMATS = ("png", "pdf")
@@ -108,7 +109,7 @@ def estimator_label(bound: str) -> str:
 class PlotData:
     """Everything the figures read from an output directory.
 
-    ``frame`` is ``mirl.results.load``'s tidy table; ``records`` the finished (``ok``)
+    ``frame`` is ``mirl.results.store.load``'s tidy table; ``records`` the finished (``ok``)
     records, whose arrays some figures read; ``paper`` the Colab's table in the same
     vocabulary (empty without ``DIR/colab/``) and ``colab`` the rest of the paper's results
     (``mirl.colab.ColabResults`` or None); ``baseline`` the pixel baseline accuracy.

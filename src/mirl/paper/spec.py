@@ -19,10 +19,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from mirl._registry import check_kwargs, lookup
 from mirl.bounds import BOUNDS
 from mirl.critics import CRITICS
 from mirl.encoders import ENCODERS
-from mirl.registry import check_kwargs, lookup
 
 PROBES = ("sklearn", "torch")
 SAMPLERS = ("iid", "noniid")

@@ -3,7 +3,7 @@
 ``plan`` compares what is asked with what the store holds: finished seeds are skipped,
 missing, failed and corrupt ones are (re)done, and a run stored with other settings is an
 error rather than a silent mix. ``run_local`` trains the tasks one after another in this
-process; ``mirl.ray_backend`` runs them on a Ray cluster. Either way the driver writes the
+process; ``mirl.results.ray_backend`` runs them on a Ray cluster. Either way the driver writes the
 records, so a killed sweep loses only the tasks in flight.
 """
 
@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 import torch
 
 from mirl.data.views import ImageData
-from mirl.outcome import SeedResult
-from mirl.progress import Progress
-from mirl.results import ResultStore
-from mirl.spec import GaussianSpec, Spec
-from mirl.train import train
+from mirl.paper.spec import GaussianSpec, Spec
+from mirl.paper.two_view import train
+from mirl.results.progress import Progress
+from mirl.results.store import ResultStore
+from mirl.runtime.outcome import SeedResult
 
 
 @dataclass

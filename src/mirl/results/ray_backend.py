@@ -28,11 +28,11 @@ import torch
 
 from mirl.data import ImageData, fetch_mnist
 from mirl.data.views import DATA_KINDS
-from mirl.outcome import SeedResult
-from mirl.progress import Progress
-from mirl.results import ResultStore
-from mirl.spec import GaussianSpec
-from mirl.sweep import SweepSummary, Task, collect, failed_results, record_meta, train_task
+from mirl.paper.spec import GaussianSpec
+from mirl.results.progress import Progress
+from mirl.results.store import ResultStore
+from mirl.results.sweep import SweepSummary, Task, collect, failed_results, record_meta, train_task
+from mirl.runtime.outcome import SeedResult
 
 DEVICES = ("cpu", "cuda")
 

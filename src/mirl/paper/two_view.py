@@ -3,7 +3,7 @@ dispatches any spec to its trainer.
 
 K seeds of one spec train together: one ``SeedStack`` of K two-view models, one Adam over
 the stacked parameters, the sum of the K per-seed losses. Each seed draws its own
-initialization, minibatch order and noise (``mirl.streams``), so seed k's curve is the one
+initialization, minibatch order and noise (``mirl.runtime.streams``), so seed k's curve is the one
 it would have alone, up to float rounding.
 """
 
@@ -18,17 +18,23 @@ import torch
 from torch import Tensor
 from torch.func import vmap
 
-from mirl.adversarial import train_adversarial
 from mirl.data.mnist import VIEW_DIM
 from mirl.data.views import ImageData, noisy_views, split_views
-from mirl.ensemble import SeedStack, adam, build_stack
-from mirl.estimation import train_gaussian
-from mirl.evaluation import ENCODE_CHUNK, encode, jacobian_singular_values, probe_accuracy
-from mirl.models import bound_fn, build_two_view_model, loss_fn
-from mirl.outcome import DivergenceWatch, SeedResult, fill_accuracies, finish, retire_diverged
+from mirl.paper.adversarial import train_adversarial
+from mirl.paper.models import bound_fn, build_two_view_model, loss_fn
+from mirl.paper.noniid import train_gaussian
+from mirl.paper.spec import AdversarialSpec, GaussianSpec, MISpec, Spec
 from mirl.probe import Accuracies
-from mirl.spec import AdversarialSpec, GaussianSpec, MISpec, Spec
-from mirl.streams import BatchStream, NormalStream
+from mirl.runtime.encode import ENCODE_CHUNK, encode, jacobian_singular_values, probe_accuracy
+from mirl.runtime.outcome import (
+    DivergenceWatch,
+    SeedResult,
+    fill_accuracies,
+    finish,
+    retire_diverged,
+)
+from mirl.runtime.stacking import SeedStack, adam, build_stack
+from mirl.runtime.streams import BatchStream, NormalStream
 
 StepCallback = Callable[[int], None]
 

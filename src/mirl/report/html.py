@@ -22,10 +22,11 @@ from typing import Any
 import pandas as pd
 
 from mirl import __version__
-from mirl.atomic import atomic_write
-from mirl.experiments import EXPERIMENTS
-from mirl.plots import FIGURE_DIR, FIGURES, plot_all, read_baseline
-from mirl.results import Record, ResultStore, load
+from mirl._files import atomic_write
+from mirl.paper.experiments import EXPERIMENTS
+from mirl.report.figures import FIGURE_DIR, FIGURES, plot_all, read_baseline
+from mirl.results.store import Record, ResultStore
+from mirl.results.table import load
 
 REPORT_NAME = "report.html"
 PAPER = (

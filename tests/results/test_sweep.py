@@ -9,8 +9,9 @@ import time
 import pytest
 
 from mirl.cli import main
-from mirl.experiments import experiment_specs
-from mirl.results import ResultStore, load
+from mirl.paper.experiments import experiment_specs
+from mirl.results import load
+from mirl.results.store import ResultStore
 
 SEEDS = 3
 EXPECTED_STEPS = [0, 50]
@@ -118,8 +119,8 @@ def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path, capsys):
 def test_a_group_that_runs_out_of_device_memory_splits_in_halves(monkeypatch):
     import torch
 
-    from mirl import sweep
-    from mirl.outcome import SeedResult
+    from mirl.results import sweep
+    from mirl.runtime.outcome import SeedResult
 
     calls = []
 

@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 from torch import Tensor, nn
 
+from mirl._registry import bind, build
 from mirl.bounds import BOUNDS
 from mirl.critics import CRITICS
 from mirl.data.mnist import VIEW_DIM
 from mirl.encoders import ENCODERS
 from mirl.objectives import maximize, target
-from mirl.registry import bind, build
 
 
 class TwoViewModel(nn.Module):

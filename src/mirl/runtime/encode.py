@@ -10,9 +10,9 @@ from torch import Tensor
 from torch.func import jacrev, vmap
 
 from mirl.data.views import ImageData, split_views
-from mirl.ensemble import SeedStack
 from mirl.probe import Accuracies, start_probe
-from mirl.streams import NormalStream, derive_seed
+from mirl.runtime.stacking import SeedStack
+from mirl.runtime.streams import NormalStream, derive_seed
 
 ENCODE_CHUNK = 4096
 

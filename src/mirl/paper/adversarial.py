@@ -19,20 +19,20 @@ from torch.nn import functional as F
 
 from mirl.data.mnist import N_CLASSES, VIEW_DIM
 from mirl.data.views import ImageData, split_views
-from mirl.ensemble import adam, build_stack
-from mirl.evaluation import encode, probe_accuracy
-from mirl.initializers import dense
-from mirl.models import build_encoder
-from mirl.outcome import (
+from mirl.layers import dense
+from mirl.paper.models import build_encoder
+from mirl.paper.spec import AdversarialSpec
+from mirl.probe import Accuracies
+from mirl.runtime.encode import encode, probe_accuracy
+from mirl.runtime.outcome import (
     DivergenceWatch,
     SeedResult,
     fill_accuracies,
     finish,
     retire_diverged,
 )
-from mirl.probe import Accuracies
-from mirl.spec import AdversarialSpec
-from mirl.streams import BatchStream
+from mirl.runtime.stacking import adam, build_stack
+from mirl.runtime.streams import BatchStream
 
 
 class EncoderWithClassifier(nn.Module):

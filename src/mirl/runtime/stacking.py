@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from mirl.streams import seeded
+from mirl.runtime.streams import seeded
 
 
 class SeedStack:

@@ -16,8 +16,8 @@ from matplotlib.figure import Figure
 from scipy.ndimage import gaussian_filter1d
 
 from mirl.cli import main
-from mirl.experiments import EXPERIMENTS
-from mirl.plots import (
+from mirl.paper.experiments import EXPERIMENTS
+from mirl.report.figures import (
     FIGURES,
     apply_ylim,
     draw_figure,
@@ -29,7 +29,8 @@ from mirl.plots import (
     smooth,
     style_steps,
 )
-from mirl.results import CorruptRecord, ResultStore, load
+from mirl.results import load
+from mirl.results.store import CorruptRecord, ResultStore
 
 BASELINE = 0.8351
 

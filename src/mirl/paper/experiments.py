@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mirl.registry import lookup
-from mirl.spec import AdversarialSpec, GaussianSpec, MISpec, Spec, field_names, replace
+from mirl._registry import lookup
+from mirl.paper.spec import AdversarialSpec, GaussianSpec, MISpec, Spec, field_names, replace
 
 PAPER_BOUNDS = ("infonce", "nwj")
 

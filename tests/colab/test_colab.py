@@ -25,7 +25,7 @@ from mirl.colab import (
     import_colab,
     load_colab,
 )
-from mirl.results import CorruptRecord
+from mirl.results.store import CorruptRecord
 
 # The Colab's namedtuples, as its notebook defined them (in __main__).
 ResultsConfig = collections.namedtuple("ResultsConfig", ["nets", "critic", "loss"])

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from mirl.ensemble import SeedStack, build_stack
-from mirl.experiments import experiment_specs
-from mirl.spec import AdversarialSpec, GaussianSpec, MISpec, replace
-from mirl.train import train
+from mirl.paper.experiments import experiment_specs
+from mirl.paper.spec import AdversarialSpec, GaussianSpec, MISpec, replace
+from mirl.paper.two_view import train
+from mirl.runtime.stacking import SeedStack, build_stack
 
 SEEDS = [3, 5, 8]
 
