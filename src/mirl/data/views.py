@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
@@ -32,15 +32,20 @@ class ImageData:
     """MNIST on one device, pixels as float32 in [0, 1]: images ``[N, 784]``, labels ``[N]``.
 
     The whole set lives on the device and batches are drawn by index, with no DataLoader.
+    ``identity`` names the data set and the SHA-256 of its uint8 arrays, so that results
+    can say what they were trained on.
     """
 
     train_x: Tensor
     train_y: Tensor
     test_x: Tensor
     test_y: Tensor
+    identity: dict[str, str] = field(default_factory=lambda: {"name": "unknown"})
 
     @classmethod
-    def from_mnist(cls, mnist: MNIST, device: torch.device | str = "cpu") -> ImageData:
+    def from_mnist(
+        cls, mnist: MNIST, device: torch.device | str = "cpu", name: str = "mnist"
+    ) -> ImageData:
         def images(a) -> Tensor:
             return torch.as_tensor(a, device=device).float().div_(255.0)
 
@@ -52,6 +57,7 @@ class ImageData:
             labels(mnist.train_labels),
             images(mnist.test_images),
             labels(mnist.test_labels),
+            {"name": name, "sha256": mnist.sha256()},
         )
 
     @classmethod
@@ -62,7 +68,8 @@ class ImageData:
 
         if kind not in DATA_KINDS:
             raise ValueError(f"unknown data {kind!r}; valid: {', '.join(DATA_KINDS)}")
-        return cls.from_mnist(load_mnist() if kind == "mnist" else synthetic_mnist(), device)
+        mnist = load_mnist() if kind == "mnist" else synthetic_mnist()
+        return cls.from_mnist(mnist, device, kind)
 
     @property
     def device(self) -> torch.device:

@@ -20,7 +20,6 @@ Plots only read stored results: nothing here trains.
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ try:
 except ImportError as err:  # pragma: no cover - depends on the installation
     raise ImportError("mirl.report.figures needs matplotlib: pip install 'mirl[plots]'") from err
 
+from mirl.paper.baseline import read_baseline
 from mirl.results.store import Record, ResultStore
 from mirl.results.table import COLAB_COLUMNS, load
 
@@ -120,20 +120,6 @@ class PlotData:
     paper: pd.DataFrame
     colab: Any | None = None
     baseline: float | None = None
-
-
-def read_baseline(root: str | Path) -> dict[str, Any] | None:
-    """``DIR/baseline.json`` (the pixel baseline), or None if absent or unreadable."""
-    path = Path(root) / "baseline.json"
-    if not path.exists():
-        return None
-    try:
-        baseline = json.loads(path.read_text())
-        float(baseline["accuracy"])
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        warnings.warn(f"ignoring unreadable {path}: {err}", stacklevel=2)
-        return None
-    return baseline
 
 
 def load_paper_results(root: str | Path) -> Any | None:

@@ -23,8 +23,9 @@ import pandas as pd
 
 from mirl import __version__
 from mirl._files import atomic_write
+from mirl.paper.baseline import read_baseline
 from mirl.paper.experiments import EXPERIMENTS
-from mirl.report.figures import FIGURE_DIR, FIGURES, plot_all, read_baseline
+from mirl.report.figures import FIGURE_DIR, FIGURES, plot_all
 from mirl.results.store import Record, ResultStore
 from mirl.results.table import load
 

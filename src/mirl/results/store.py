@@ -14,8 +14,6 @@ that seed. ``mirl.results.table`` turns the records into one tidy table.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import os
 import time
@@ -26,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from mirl._files import atomic_write
+from mirl._files import ChecksumError, atomic_write, npz_arrays, npz_bytes, read_verified, sha256
 from mirl.paper.spec import Spec, spec_to_dict
 from mirl.runtime.outcome import SeedResult
 
@@ -56,13 +54,13 @@ class Record:
         """The arrays stored beside the record, verified against its checksum."""
         if self.arrays_sha256 is None:
             return {}
-        blob = self.path.with_suffix(".npz").read_bytes()
-        if hashlib.sha256(blob).hexdigest() != self.arrays_sha256:
+        try:
+            blob = read_verified(self.path.with_suffix(".npz"), self.arrays_sha256)
+        except ChecksumError:
             raise CorruptRecord(
                 f"{self.path.with_suffix('.npz')} does not match its record's checksum"
-            )
-        with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
-            return {key: npz[key] for key in npz.files}
+            ) from None
+        return npz_arrays(blob)
 
 
 def _canonical(payload: dict[str, Any]) -> bytes:
@@ -83,10 +81,8 @@ class ResultStore:
         path = self.path(spec, result.seed)
         arrays_sha256 = None
         if result.ok and result.arrays:
-            buffer = io.BytesIO()
-            np.savez(buffer, **result.arrays)
-            blob = buffer.getvalue()
-            arrays_sha256 = hashlib.sha256(blob).hexdigest()
+            blob = npz_bytes(result.arrays)
+            arrays_sha256 = sha256(blob)
             atomic_write(path.with_suffix(".npz"), blob)
         record = {
             "format": FORMAT,
@@ -101,7 +97,7 @@ class ResultStore:
             "meta": {"written": time.time(), **(meta or {})},
             "arrays_sha256": arrays_sha256,
         }
-        digest = hashlib.sha256(_canonical(record)).hexdigest()
+        digest = sha256(_canonical(record))
         atomic_write(path, _canonical({"sha256": digest, "record": record}))
         return path
 
@@ -110,7 +106,7 @@ class ResultStore:
         try:
             wrapper = json.loads(path.read_bytes())
             record = wrapper["record"]
-            ok = hashlib.sha256(_canonical(record)).hexdigest() == wrapper["sha256"]
+            ok = sha256(_canonical(record)) == wrapper["sha256"]
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise CorruptRecord(f"{path} is unreadable ({type(err).__name__}: {err})") from None
         if not ok:

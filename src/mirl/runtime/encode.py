@@ -9,10 +9,10 @@ import torch
 from torch import Tensor
 from torch.func import jacrev, vmap
 
-from mirl.data.views import ImageData, split_views
+from mirl.data.views import ImageData
 from mirl.probe import Accuracies, start_probe
 from mirl.runtime.stacking import SeedStack
-from mirl.runtime.streams import NormalStream, derive_seed
+from mirl.runtime.streams import NormalStream
 
 ENCODE_CHUNK = 4096
 
@@ -71,18 +71,3 @@ def jacobian_singular_values(stack: SeedStack, x: Tensor) -> Tensor:
 
     jac = vmap(one_seed)(stack.params, stack.buffers, x)
     return torch.linalg.svdvals(jac.double())
-
-
-def pixel_baseline(
-    data: ImageData, noise_std: float = 0.05, probe: str = "sklearn", seed: int = 0
-) -> float:
-    """The probe on the raw top-half pixels, with Gaussian noise of ``noise_std`` added to
-    train and test images: the reference the paper's encoders are compared with (~0.835)."""
-    generator = torch.Generator(device=data.device).manual_seed(derive_seed(seed, "baseline"))
-    train_top, test_top = split_views(data.train_x)[0], split_views(data.test_x)[0]
-
-    def noisy(x: Tensor) -> Tensor:
-        return x + noise_std * torch.randn(x.shape, generator=generator, device=x.device)
-
-    accuracy = probe_accuracy(probe, noisy(train_top)[None], noisy(test_top)[None], data, [seed])
-    return float(accuracy.result()[0])
