@@ -33,7 +33,8 @@ from mirl.paper.noniid import GaussianTrainer
 from mirl.paper.spec import AdversarialSpec, GaussianSpec, MISpec, Spec, replace
 from mirl.paper.two_view import MIEvaluator, MITrainer
 from mirl.probe import sklearn_probe, torch_probe
-from mirl.runtime.encode import encode, jacobian_singular_values, probe_accuracy
+from mirl.runtime.encode import encode, probe_accuracy
+from mirl.runtime.jacobian import jacobian_singular_values
 from mirl.runtime.stacking import adam
 
 # One training step stands for every paper run with the same architecture (the bound and

@@ -25,7 +25,8 @@ from mirl.paper.models import bound_fn, build_two_view_model, loss_fn
 from mirl.paper.noniid import train_gaussian
 from mirl.paper.spec import AdversarialSpec, GaussianSpec, MISpec, Spec
 from mirl.probe import Accuracies
-from mirl.runtime.encode import ENCODE_CHUNK, encode, jacobian_singular_values, probe_accuracy
+from mirl.runtime.encode import ENCODE_CHUNK, encode, probe_accuracy
+from mirl.runtime.jacobian import jacobian_singular_values
 from mirl.runtime.outcome import (
     DivergenceWatch,
     SeedResult,

@@ -7,7 +7,6 @@ from concurrent.futures import Executor
 
 import torch
 from torch import Tensor
-from torch.func import jacrev, vmap
 
 from mirl.data.views import ImageData
 from mirl.probe import Accuracies, start_probe
@@ -52,22 +51,3 @@ def probe_accuracy(
     """Linear-probe test accuracy ``[K]`` of K seeds' codes (``[K, N, d]``, ``[K, M, d]``),
     computed now or, for saga with an ``executor``, in the background."""
     return start_probe(probe, train_codes, data.train_y, test_codes, data.test_y, seeds, executor)
-
-
-@torch.no_grad()
-def jacobian_singular_values(stack: SeedStack, x: Tensor) -> Tensor:
-    """Singular values of the per-sample Jacobian of each seed's encoder at its inputs.
-
-    ``x [K, n, d]`` (seed k's n inputs) -> ``[K, n, min(out, d)]``, descending, float64.
-    Jacobians come from reverse mode, vmapped over samples and seeds; the SVD runs in
-    float64 so that log-condition numbers near 10 are still resolved.
-    """
-
-    def one_seed(params: dict, buffers: dict, xs: Tensor) -> Tensor:
-        def single(xi: Tensor) -> Tensor:
-            return stack.call_one(params, buffers, xi[None])[0]
-
-        return vmap(jacrev(single))(xs)
-
-    jac = vmap(one_seed)(stack.params, stack.buffers, x)
-    return torch.linalg.svdvals(jac.double())
