@@ -1,8 +1,7 @@
 import pytest
 import torch
 
-from mirl.critics import CRITICS, Bilinear, Concat, InnerProduct, Separable
-from mirl.paper.models import build_critic
+from mirl.critics import CRITICS, Bilinear, Concat, InnerProduct, Separable, build_critic
 
 DU, DV, B = 5, 7, 4
 

@@ -2,9 +2,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from mirl.encoders import MLP, ConvNet, LayerNorm
-from mirl.layers import dense
-from mirl.paper.models import build_encoder
+from mirl.encoders import MLP, ConvNet, LayerNorm, build_encoder
+from mirl.layers import Dense
 
 
 def test_mlp_shapes_activation_and_shortcuts():
@@ -24,11 +23,11 @@ def test_mlp_shapes_activation_and_shortcuts():
 
 def test_dense_initializations_follow_keras():
     torch.manual_seed(0)
-    glorot = dense(392, 300)
+    glorot = Dense(392, 300)
     limit = (6 / (392 + 300)) ** 0.5
     assert glorot.weight.abs().max() <= limit and glorot.weight.abs().max() > 0.99 * limit
     assert torch.all(glorot.bias == 0)
-    trunc = dense(392, 392, init_std=1e-4)
+    trunc = Dense(392, 392, init_std=1e-4)
     assert trunc.weight.abs().max() <= 2e-4
     assert trunc.weight.std().item() == pytest.approx(1e-4 * 0.88, rel=0.05)  # std of N cut at 2 sd
 
@@ -61,11 +60,11 @@ def test_layer_norm_adds_eps_to_the_population_std():
 
 
 def test_encoders_build_by_name_and_reject_unknown_arguments():
-    assert build_encoder("mlp", widths=[3]).out_dim == 3
-    assert build_encoder("realnvp", couplings=1, hidden=[4]).out_dim == 392
+    assert build_encoder("mlp", 392, widths=[3]).out_dim == 3
+    assert build_encoder("realnvp", 392, couplings=1, hidden=[4]).out_dim == 392
     with pytest.raises(
         ValueError, match="unknown encoder 'resnet'; valid names: convnet, mlp, realnvp"
     ):
-        build_encoder("resnet")
+        build_encoder("resnet", 392)
     with pytest.raises(ValueError, match=r"unknown arguments \['depth'\]"):
-        build_encoder("convnet", depth=3)
+        build_encoder("convnet", 392, depth=3)

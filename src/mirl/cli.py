@@ -236,47 +236,6 @@ def cmd_report(args) -> int:
     return 0
 
 
-def cmd_bench(args) -> int:
-    from mirl.bench import ITEM_RUNS, largest_group, project_paper_profile, run_bench, table
-
-    if args.project:  # re-project from stored records (e.g. of an interrupted run)
-        records = [
-            r for r in json.loads(Path(args.project).read_text()) if r["kind"] != "projection"
-        ]
-        print(table(project_paper_profile(records, largest_group(records), {})))
-        return 0
-
-    device = _device(args.device)
-    try:
-        seeds = sorted({int(k) for k in args.seeds.split(",")})
-    except ValueError:
-        raise SystemExit(
-            f"mirl: --seeds takes comma-separated integers, got {args.seeds!r}"
-        ) from None
-    if not seeds or seeds[0] < 1:
-        raise SystemExit("mirl: --seeds must be positive integers")
-    experiments = list(ITEM_RUNS) if not args.experiments else args.experiments.split(",")
-    unknown = [e for e in experiments if e not in ITEM_RUNS]
-    if unknown:
-        raise SystemExit(f"mirl: unknown experiments {unknown}; valid: {', '.join(ITEM_RUNS)}")
-    data = _image_data(args.data, str(device))
-    log = (lambda _: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    from mirl._files import atomic_write
-
-    def checkpoint(records: list[dict]) -> None:  # partial results survive an interruption
-        if args.out:
-            atomic_write(Path(args.out), json.dumps(records, indent=1).encode())
-
-    records = run_bench(
-        device, seeds, experiments, data, args.steps, log=log, checkpoint=checkpoint
-    )
-    checkpoint(records)
-    print(table(records))
-    if args.out:
-        print(f"records written to {args.out}")
-    return 0
-
-
 def cmd_import_colab(args) -> int:
     from mirl.colab import cli_import_colab
 
@@ -332,23 +291,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="rewrite DIR/report.html from stored results (no training)")
     p.add_argument("dir")
     p.set_defaults(fn=cmd_report)
-
-    p = sub.add_parser(
-        "bench", help="time seed-batched training, probes, Jacobians; project the paper"
-    )
-    p.add_argument("--device", default="auto")
-    p.add_argument("--seeds", default="1,4,20", help="group sizes K to time (default: 1,4,20)")
-    p.add_argument("--experiments", help="comma-separated names (default: all six)")
-    p.add_argument("--steps", type=int, default=10, help="timed steps per repeat (default: 10)")
-    p.add_argument("--data", default="mnist", choices=["mnist", "synthetic"])
-    p.add_argument("--out", help="write the records as JSON to this file")
-    p.add_argument(
-        "--project",
-        metavar="FILE",
-        help="measure nothing: project the paper profile from the records in FILE",
-    )
-    p.add_argument("--quiet", action="store_true")
-    p.set_defaults(fn=cmd_bench)
 
     p = sub.add_parser("import-colab", help="import the Colab's result pickles into DIR/colab")
     p.add_argument("files", nargs="+", metavar="FILE")

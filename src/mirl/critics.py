@@ -1,20 +1,27 @@
 """Critics f: map two batches of codes ``u [B, du], v [B, dv]`` to scores ``S [B, B]``
-with ``S[i, j] = f(u_i, v_j)``; the diagonal scores the positive pairs."""
+with ``S[i, j] = f(u_i, v_j)``; the diagonal scores the positive pairs.
+
+Leading dimensions pass through: ``u [..., B, du], v [..., B, dv] -> S [..., B, B]``.
+Stacked (``mirl.seeds.stack``), the first leading dimension is the seed axis ``K``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from mirl._registry import build
 from mirl._shapes import check_pair
 from mirl.encoders import MLP
-from mirl.layers import dense, init_kernel_
+from mirl.layers import Dense, init_kernel_, linear
+from mirl.seeds import Stackable
 
 
-class InnerProduct(nn.Module):
+class InnerProduct(Stackable):
     """``f(u, v) = u . v``; needs ``du == dv``; no parameters. The dimensions are optional and
     only checked, so that every critic can be built as ``CRITICS[name](dim_u, dim_v)``.
 
@@ -29,12 +36,12 @@ class InnerProduct(nn.Module):
 
     def forward(self, u: Tensor, v: Tensor) -> Tensor:
         check_pair(u, v, self.dim_u, self.dim_v, "InnerProduct")
-        if u.shape[1] != v.shape[1]:
-            raise ValueError(f"InnerProduct needs du == dv, got {u.shape[1]} and {v.shape[1]}")
-        return u @ v.T
+        if u.shape[-1] != v.shape[-1]:
+            raise ValueError(f"InnerProduct needs du == dv, got {u.shape[-1]} and {v.shape[-1]}")
+        return u @ v.transpose(-1, -2)
 
 
-class Bilinear(nn.Module):
+class Bilinear(Stackable):
     """``f(u, v) = u^T W v`` with ``W [du, dv]`` (glorot-uniform, no bias).
 
     References: Oord et al. (2018); Tschannen et al. (2020), Section 3.2.
@@ -44,14 +51,14 @@ class Bilinear(nn.Module):
         super().__init__()
         self.dim_u, self.dim_v = dim_u, dim_v
         # As in the paper's code, a bias-free dense layer maps v to u's space.
-        self.project_v = dense(dim_v, dim_u, bias=False)
+        self.project_v = Dense(dim_v, dim_u, bias=False)
 
     def forward(self, u: Tensor, v: Tensor) -> Tensor:
         check_pair(u, v, self.dim_u, self.dim_v, "Bilinear")
-        return u @ self.project_v(v).T
+        return u @ self.project_v(v).transpose(-1, -2)
 
 
-class Concat(nn.Module):
+class Concat(Stackable):
     """``f(u, v) = MLP([u, v])``: ``layers`` ReLU layers of width ``hidden``, then a scalar.
 
     The first layer on a concatenated pair is ``W_u u + W_v v + b``, so it is computed once
@@ -74,12 +81,12 @@ class Concat(nn.Module):
 
     def forward(self, u: Tensor, v: Tensor) -> Tensor:
         check_pair(u, v, self.dim_u, self.dim_v, "Concat")
-        w_u, w_v = self.weight[:, : self.dim_u], self.weight[:, self.dim_u :]
-        hidden = (u @ w_u.T)[:, None, :] + (v @ w_v.T + self.bias)[None, :, :]
+        w_u, w_v = self.weight[..., : self.dim_u], self.weight[..., self.dim_u :]
+        hidden = linear(u, w_u).unsqueeze(-2) + linear(v, w_v, self.bias).unsqueeze(-3)
         return self.rest(F.relu(hidden)).squeeze(-1)
 
 
-class Separable(nn.Module):
+class Separable(Stackable):
     """``f(u, v) = phi(u) . psi(v)`` with two ReLU MLPs of ``layers`` hidden layers of width
     ``hidden`` and an output of width ``out``.
 
@@ -95,7 +102,7 @@ class Separable(nn.Module):
 
     def forward(self, u: Tensor, v: Tensor) -> Tensor:
         check_pair(u, v, self.dim_u, self.dim_v, "Separable")
-        return self.phi(u) @ self.psi(v).T
+        return self.phi(u) @ self.psi(v).transpose(-1, -2)
 
 
 CRITICS = {
@@ -105,3 +112,9 @@ CRITICS = {
     "separable": Separable,
 }
 """Every critic by name: each maps ``(u [B, du], v [B, dv]) -> S [B, B]``."""
+
+
+def build_critic(name: str, dim_u: int, dim_v: int, **kwargs: Any) -> nn.Module:
+    """``CRITICS[name](dim_u, dim_v, **kwargs)``; an unknown name or argument is a ValueError
+    that lists the valid ones."""
+    return build(CRITICS, name, "critic", dim_u=dim_u, dim_v=dim_v, **kwargs)

@@ -1,20 +1,27 @@
-"""Encoders g: the MLP and the ConvNet of the paper; the invertible RealNVP lives in ``flows``."""
+"""Encoders g: the MLP and the ConvNet of the paper; the invertible RealNVP lives in ``flows``.
+
+Every encoder maps ``[B, in_dim] -> [B, out_dim]``; stacked (``mirl.seeds.stack``), it maps
+``[K, B, in_dim] -> [K, B, out_dim]``, seed k's inputs through seed k's weights.
+"""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from mirl._registry import build
 from mirl._shapes import check_input
 from mirl.flows import RealNVP
-from mirl.layers import dense
+from mirl.layers import Conv2d, Dense
+from mirl.seeds import Stackable
 
 
-class MLP(nn.Module):
+class MLP(Stackable):
     """Dense layers of ``widths``, ReLU between them, none after the last.
 
     With ``shortcuts`` every layer is residual, ``x <- layer(x) + x``, which needs every
@@ -43,7 +50,7 @@ class MLP(nn.Module):
         self.in_dim, self.out_dim, self.shortcuts = in_dim, widths[-1], shortcuts
         dims = [in_dim, *widths]
         self.layers = nn.ModuleList(
-            dense(a, b, init_std=init_std) for a, b in itertools.pairwise(dims)
+            Dense(a, b, init_std=init_std) for a, b in itertools.pairwise(dims)
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -64,11 +71,12 @@ def _same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-class LayerNorm(nn.Module):
+class LayerNorm(Stackable):
     """Normalize each sample over (C, H, W): ``(x - mean) / (std + eps) * scale_c + bias_c``.
 
     As in the paper's code, eps is added to the (population) standard deviation, not to the
-    variance, and the scale and bias are per channel.
+    variance, and the scale and bias are per channel. Inputs are ``[N, G * C, H, W]`` with
+    ``G`` stacked seeds (1 for one seed), each seed's C channels normalized on their own.
     """
 
     def __init__(self, channels: int, eps: float = 1e-6):
@@ -78,12 +86,16 @@ class LayerNorm(nn.Module):
         self.bias = nn.Parameter(torch.zeros(channels))
 
     def forward(self, x: Tensor) -> Tensor:
-        mean = x.mean(dim=(-3, -2, -1), keepdim=True)
-        std = x.std(dim=(-3, -2, -1), keepdim=True, unbiased=False)
-        return (x - mean) / (std + self.eps) * self.scale[:, None, None] + self.bias[:, None, None]
+        channels = self.scale.shape[-1]
+        grouped = x.reshape(x.shape[0], -1, channels, *x.shape[-2:])  # [N, G, C, H, W]
+        mean = grouped.mean(dim=(-3, -2, -1), keepdim=True)
+        std = grouped.std(dim=(-3, -2, -1), keepdim=True, unbiased=False)
+        scale = self.scale.reshape(-1, channels, 1, 1)
+        bias = self.bias.reshape(-1, channels, 1, 1)
+        return ((grouped - mean) / (std + self.eps) * scale + bias).reshape(x.shape)
 
 
-class ConvNet(nn.Module):
+class ConvNet(Stackable):
     """The paper's ConvNet for a half image: reshape to 1 x height x (in_dim / height), two
     5x5 stride-2 ReLU convolutions ("same" padding, ``channels`` then ``2 * channels``),
     layer norm over (C, H, W), global average pooling, and a dense layer to ``out_dim``.
@@ -107,27 +119,38 @@ class ConvNet(nn.Module):
             )
         self.in_dim, self.out_dim = in_dim, out_dim
         self.in_shape = (height, in_dim // height)
-        self.conv1 = nn.Conv2d(1, channels, kernel_size, stride=2)
-        self.conv2 = nn.Conv2d(channels, 2 * channels, kernel_size, stride=2)
+        self.conv1 = Conv2d(1, channels, kernel_size, stride=2)
+        self.conv2 = Conv2d(channels, 2 * channels, kernel_size, stride=2)
         for conv in (self.conv1, self.conv2):
-            nn.init.xavier_uniform_(conv.weight)
-            nn.init.zeros_(conv.bias)
+            conv.keras_init_()
         h, w = self.in_shape
         self.pad1 = _same_padding(w, kernel_size, 2) + _same_padding(h, kernel_size, 2)
         h, w = -(-h // 2), -(-w // 2)
         self.pad2 = _same_padding(w, kernel_size, 2) + _same_padding(h, kernel_size, 2)
         self.norm = LayerNorm(2 * channels)
-        self.head = dense(2 * channels, out_dim)
+        self.head = Dense(2 * channels, out_dim)
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(x, self.in_dim, "ConvNet")
-        lead = x.shape[:-1]
-        x = x.reshape(-1, 1, *self.in_shape)
-        x = F.relu(self.conv1(F.pad(x, self.pad1)))
-        x = F.relu(self.conv2(F.pad(x, self.pad2)))
-        x = self.norm(x).mean(dim=(-2, -1))
-        return self.head(x).reshape(*lead, self.out_dim)
+        stacked = self.conv1.weight.ndim == 5
+        seeds = self.conv1.weight.shape[0] if stacked else 1
+        lead = x.shape[1:-1] if stacked else x.shape[:-1]
+        # The seeds become the channels of one image: [N, K * 1, H, W], N the samples.
+        images = x.reshape(seeds, -1, *self.in_shape).transpose(0, 1)
+        h = F.relu(self.conv1(F.pad(images, self.pad1)))
+        h = F.relu(self.conv2(F.pad(h, self.pad2)))
+        pooled = self.norm(h).mean(dim=(-2, -1))  # [N, K * C]
+        features = pooled.reshape(pooled.shape[0], seeds, -1).transpose(0, 1)  # [K, N, C]
+        if not stacked:
+            features = features[0]
+        return self.head(features).reshape(*((seeds,) if stacked else ()), *lead, self.out_dim)
 
 
 ENCODERS = {"mlp": MLP, "convnet": ConvNet, "realnvp": RealNVP}
 """Every encoder by name: each maps ``[B, in_dim] -> [B, out_dim]``."""
+
+
+def build_encoder(name: str, in_dim: int, **kwargs: Any) -> nn.Module:
+    """``ENCODERS[name](in_dim, **kwargs)``; an unknown name or argument is a ValueError that
+    lists the valid ones."""
+    return build(ENCODERS, name, "encoder", in_dim=in_dim, **kwargs)

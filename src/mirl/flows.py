@@ -21,12 +21,13 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from mirl._shapes import check_input
-from mirl.layers import dense
+from mirl.layers import Dense
+from mirl.seeds import Stackable
 
 SCALE_EPS = 1e-7
 
 
-class Coupling(nn.Module):
+class Coupling(Stackable):
     """``y = [x_a, x_b * s(x_a) + t(x_a)]``, ``x_a = x[..., :dim // 2]``; shift-only: ``s = 1``."""
 
     def __init__(self, dim: int, hidden: Sequence[int], shift_only: bool, init_std: float | None):
@@ -37,8 +38,8 @@ class Coupling(nn.Module):
         widths = [self.num_masked, *hidden]
         layers: list[nn.Module] = []
         for a, b in itertools.pairwise(widths):
-            layers += [dense(a, b, init_std=init_std), nn.ReLU()]
-        layers.append(dense(widths[-1], out if shift_only else 2 * out, init_std=init_std))
+            layers += [Dense(a, b, init_std=init_std), nn.ReLU()]
+        layers.append(Dense(widths[-1], out if shift_only else 2 * out, init_std=init_std))
         self.net = nn.Sequential(*layers)
 
     def _shift_scale(self, x_a: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -61,7 +62,7 @@ class Coupling(nn.Module):
         return torch.cat([y_a, x_b], dim=-1)
 
 
-class RealNVP(nn.Module):
+class RealNVP(Stackable):
     """A chain of ``couplings`` stages, each a random permutation followed by a coupling.
 
     Args:
@@ -74,7 +75,8 @@ class RealNVP(nn.Module):
             None for glorot-uniform.
 
     The permutations are drawn from torch's global generator at construction, so every
-    seed of a run draws its own. Maps ``[B, in_dim] -> [B, in_dim]``; ``inverse`` undoes it.
+    seed of a run draws its own. Maps ``[B, in_dim] -> [B, in_dim]`` (stacked: ``[K, B,
+    in_dim]``, each seed with its own permutations); ``inverse`` undoes it.
 
     References: Dinh, Sohl-Dickstein and Bengio (2017), "Density estimation using Real NVP";
     Tschannen et al. (2020), Section 3.1.
@@ -103,13 +105,21 @@ class RealNVP(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(x, self.in_dim, "RealNVP")
-        for perm, coupling in zip(self.permutations, self.couplings, strict=True):
-            x = coupling(x[..., perm])
+        for i, coupling in enumerate(self.couplings):
+            x = coupling(_permute(x, self.permutations[..., i, :]))
         return x
 
     def inverse(self, y: Tensor) -> Tensor:
         check_input(y, self.in_dim, "RealNVP")
-        stages = zip(self.inverse_permutations, self.couplings, strict=True)
-        for inv, coupling in reversed(list(stages)):
-            y = coupling.inverse(y)[..., inv]
+        for i in reversed(range(len(self.couplings))):
+            y = _permute(self.couplings[i].inverse(y), self.inverse_permutations[..., i, :])
         return y
+
+
+def _permute(x: Tensor, perm: Tensor) -> Tensor:
+    """``x[..., perm]`` for one seed (``perm [d]``), or per seed for K stacked seeds
+    (``perm [K, d]``, ``x [K, ..., d]``)."""
+    if perm.ndim == 1:
+        return x[..., perm]
+    index = perm.reshape(perm.shape[0], *([1] * (x.ndim - 2)), perm.shape[1])
+    return torch.gather(x, -1, index.expand(x.shape))

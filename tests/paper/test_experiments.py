@@ -126,7 +126,7 @@ def test_overrides_apply_and_unknown_settings_are_errors():
 
 
 def test_every_paper_spec_round_trips_through_json():
-    from mirl.paper.spec import spec_from_dict, spec_to_dict
+    from mirl.results.kinds import spec_from_dict, spec_to_dict
 
     for spec in paper_specs().values():
         assert spec_from_dict(spec_to_dict(spec)) == spec

@@ -118,14 +118,12 @@ def test_failed_and_corrupt_runs_are_listed_and_escaped(copy):
 
 
 def test_report_is_made_from_stored_rows_alone(copy, monkeypatch):
-    import mirl.paper.two_view
-    import mirl.results.sweep
+    import mirl.results.kinds
 
     def no_training(*args, **kwargs):
         raise AssertionError("the report must not train")
 
-    monkeypatch.setattr(mirl.paper.two_view, "train", no_training)
-    monkeypatch.setattr(mirl.results.sweep, "train", no_training)
+    monkeypatch.setattr(mirl.results.kinds, "train_seeds", no_training)
     (copy / "baseline.json").write_text(json.dumps({"accuracy": 0.8351, "data": "mnist"}))
     html = write_report(copy).read_text(encoding="utf-8")
     assert "<b>0.8351</b>" in html

@@ -3,14 +3,15 @@ import json
 import numpy as np
 import pytest
 
-from mirl.paper.spec import GaussianSpec, MISpec, replace
+from mirl.paper.spec import GaussianSpec, TwoViewSpec, replace
 from mirl.results import failures, load
+from mirl.results.kinds import train
 from mirl.results.store import ResultStore
 from mirl.results.sweep import plan
 from mirl.results.table import COLAB_COLUMNS
 from mirl.runtime.outcome import SeedResult
 
-SPEC = MISpec(
+SPEC = TwoViewSpec(
     "critic_impact", "mlp", "concat", "nwj", encoder_kwargs={"widths": [8]}, steps=4, evals=2
 )
 
@@ -111,10 +112,11 @@ def test_resuming_with_other_settings_is_an_error_naming_them(tmp_path):
 
 def test_gaussian_rows_carry_the_estimate_as_bound_value(tmp_path):
     spec = GaussianSpec("noniid", "infonce", steps=4, evals=2)
-    rows = [{"iteration": 2, "train_bound": 0.3, "true_mi": 0.02, "seconds": 0.1}]
-    ResultStore(tmp_path).write(spec, SeedResult(0, rows, {"bound_trace": np.zeros(4)}))
-    row = load(tmp_path).iloc[0]
-    assert row.bound_value == 0.3 and row.sampler == "noniid" and row.Estimator == "infonce"
+    (result,) = train(spec, [0])
+    ResultStore(tmp_path).write(spec, result)
+    row = load(tmp_path).iloc[-1]
+    assert row.bound_value == row.train_bound == result.rows[-1]["train_bound"]
+    assert row.sampler == "noniid" and row.Estimator == "infonce"
 
 
 def test_overrides_that_make_two_runs_one_are_refused(tmp_path):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mirl._registry import lookup
-from mirl.paper.spec import AdversarialSpec, GaussianSpec, MISpec, Spec, field_names, replace
+from mirl.paper.spec import AdversarialSpec, GaussianSpec, Spec, TwoViewSpec, field_names, replace
 
 PAPER_BOUNDS = ("infonce", "nwj")
 
@@ -28,7 +28,7 @@ REALNVP_AFFINE = {"couplings": 30, "hidden": [512, 512], "shift_only": False, "i
 
 def _invertible() -> list[Spec]:
     return [
-        MISpec("invertible", "realnvp", "bilinear", bound, encoder_kwargs=REALNVP_ADDITIVE)
+        TwoViewSpec("invertible", "realnvp", "bilinear", bound, encoder_kwargs=REALNVP_ADDITIVE)
         for bound in PAPER_BOUNDS
     ]
 
@@ -39,7 +39,7 @@ def _adversarial() -> list[Spec]:
 
 def _non_invertible() -> list[Spec]:
     return [
-        MISpec(
+        TwoViewSpec(
             "non_invertible",
             "mlp",
             "bilinear",
@@ -54,7 +54,7 @@ def _non_invertible() -> list[Spec]:
 
 def _critic_impact() -> list[Spec]:
     return [
-        MISpec("critic_impact", "mlp", critic, bound, encoder_kwargs=MLP_300)
+        TwoViewSpec("critic_impact", "mlp", critic, bound, encoder_kwargs=MLP_300)
         for critic, bound in itertools.product(("bilinear", "separable", "concat"), PAPER_BOUNDS)
     ]
 
@@ -62,7 +62,7 @@ def _critic_impact() -> list[Spec]:
 def _encoder_impact() -> list[Spec]:
     encoders = {"convnet": {}, "mlp": MLP_300}
     return [
-        MISpec("encoder_impact", encoder, "bilinear", bound, encoder_kwargs=kwargs, target=t)
+        TwoViewSpec("encoder_impact", encoder, "bilinear", bound, encoder_kwargs=kwargs, target=t)
         for (encoder, kwargs), bound, t in itertools.product(
             encoders.items(), PAPER_BOUNDS, (2.0, 4.0)
         )

@@ -1,10 +1,14 @@
 """Run specifications: everything that determines what one seed of a run computes.
 
 A spec is a frozen dataclass of plain values (JSON round-trips it), validated when it is
-made, so a typo in a name fails before any training. The seed is not part of the spec: a
-run is trained for a list of seeds, all at once. Three kinds cover the paper:
+made: every field has the type its annotation names (a ``bool`` is a bool, not the
+string "False"), names are known to their registries, the networks it names are built
+once on the meta device to check their arguments, and the experiment name is safe as a
+directory name. So a typo or an impossible setting fails before any training. The seed
+is not part of the spec: a run is trained for a list of seeds, all at once. Three kinds
+cover the paper:
 
-- ``MISpec``: maximize (or target) a bound between the two halves of MNIST digits
+- ``TwoViewSpec``: maximize (or target) a bound between the two halves of MNIST digits
   (Sections 3.1-3.3: invertible, non-invertible, critic and encoder impact);
 - ``AdversarialSpec``: an invertible encoder trained against a linear classifier (Fig. 1c);
 - ``GaussianSpec``: a critic alone estimating the MI of Gaussian pairs, drawn iid or with
@@ -14,27 +18,90 @@ run is trained for a list of seeds, all at once. Three kinds cover the paper:
 from __future__ import annotations
 
 import dataclasses
-import json
+import functools
 import math
+import re
+import types
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from mirl._registry import check_kwargs, lookup
+import torch
+from torch import Tensor
+
+from mirl._registry import bind
 from mirl.bounds import BOUNDS
-from mirl.critics import CRITICS
-from mirl.encoders import ENCODERS
+from mirl.critics import build_critic
+from mirl.data.mnist import VIEW_DIM
+from mirl.encoders import build_encoder
+from mirl.objectives import maximize, target
+from mirl.paper.names import run_label
 
 PROBES = ("sklearn", "torch")
 SAMPLERS = ("iid", "noniid")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _type_error(name: str, value: Any, hint: Any) -> ValueError:
+    return ValueError(f"{name} must be {_describe(hint)}, got {value!r}")
+
+
+def _describe(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return "None"
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+    if hint in names:
+        return names[hint]
+    return {dict: "a mapping of names to values", tuple: "a list"}.get(origin, str(hint))
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether ``value`` has the type ``hint`` names (the few kinds specs use)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if origin is dict:
+        return isinstance(value, dict) and all(isinstance(k, str) for k in value)
+    if origin is tuple:
+        args = typing.get_args(hint)
+        return (
+            isinstance(value, tuple)
+            and len(value) == len(args)
+            and all(_conforms(v, h) for v, h in zip(value, args, strict=True))
+        )
+    raise TypeError(f"no type check for {hint}")  # pragma: no cover - a new field type
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list | tuple) else value
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
 
 
 def _positive_int(value: int, name: str) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    if value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def _positive(value: float, name: str) -> None:
-    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
 
 
@@ -43,28 +110,50 @@ def _choice(value: str, options: tuple[str, ...], name: str) -> None:
         raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(options)}")
 
 
-def _check_schedule(steps: int, evals: int) -> None:
-    _positive_int(steps, "steps")
-    _positive_int(evals, "evals")
-    if evals > steps:
-        raise ValueError(f"evals ({evals}) cannot exceed steps ({steps})")
+def _on_meta(build: Callable[[], Any]) -> Any:
+    """Build a network on the meta device (no memory, no random draws) to check its
+    arguments; a bad one raises ValueError there, before any training."""
+    with torch.random.fork_rng(devices=[]), torch.device("meta"):
+        try:
+            return build()
+        except (TypeError, RuntimeError) as err:
+            raise ValueError(str(err)) from None
 
 
-def _check_bound(name: str, kwargs: dict) -> None:
-    check_kwargs(lookup(BOUNDS, name, "bound"), {"scores": None, **kwargs}, f"bound {name!r}")
+class _Spec:
+    """What every kind of spec shares: validation, an id, a schedule."""
 
-
-def _check_critic(name: str, kwargs: dict) -> None:
-    critic = lookup(CRITICS, name, "critic")
-    check_kwargs(critic, {"dim_u": 1, "dim_v": 1, **kwargs}, f"critic {name!r}")
-
-
-class _Schedule:
-    """Evaluations every ``steps // evals`` steps: at steps 0, e, 2e, ... below ``steps``
-    (the Colab's schedule: 21,000 steps and 21 evaluations give steps 0 to 20,000)."""
-
+    kind: ClassVar[str]
+    experiment: str
     steps: int
     evals: int
+
+    def _validate(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if typing.get_origin(_hints(type(self))[f.name]) is tuple:
+                value = _tuples(value)  # JSON and the command line give lists
+                object.__setattr__(self, f.name, value)
+            if not _conforms(value, _hints(type(self))[f.name]):
+                raise _type_error(f.name, value, _hints(type(self))[f.name])
+        if not _SAFE_NAME.fullmatch(self.experiment):
+            raise ValueError(
+                f"experiment must be a name of letters, digits, '_', '.' and '-' "
+                f"(it names a directory), got {self.experiment!r}"
+            )
+        _positive_int(self.steps, "steps")
+        _positive_int(self.evals, "evals")
+        if self.evals > self.steps:
+            raise ValueError(f"evals ({self.evals}) cannot exceed steps ({self.steps})")
+
+    @property
+    def name(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def run_id(self) -> str:
+        """``experiment/name``: where the run is stored, and how messages name it."""
+        return f"{self.experiment}/{self.name}"
 
     @property
     def eval_every(self) -> int:
@@ -72,20 +161,46 @@ class _Schedule:
 
     @property
     def eval_steps(self) -> list[int]:
+        """Evaluations every ``steps // evals`` steps: at steps 0, e, 2e, ... below ``steps``
+        (the Colab's schedule: 21,000 steps and 21 evaluations give steps 0 to 20,000)."""
         return list(range(0, self.steps, self.eval_every))
+
+    def labels(self) -> dict[str, Any]:
+        """The descriptive columns of the run in the tidy table (the Colab's and mirl's)."""
+        raise NotImplementedError
+
+
+class _Objective:
+    """Specs that train towards a bound: its function, and the loss made of it."""
+
+    bound: str
+    bound_kwargs: dict[str, Any]
+
+    def bound_function(self) -> Callable[[Tensor], Tensor]:
+        """The bound as a function of the scores ``[..., B, B] -> [...]``."""
+        return bind(BOUNDS, self.bound, "bound", **self.bound_kwargs)
+
+    def loss_function(self) -> Callable[[Tensor], Tensor]:
+        """``maximize``, or ``target`` with ``t = self.target`` where the spec has one."""
+        t = getattr(self, "target", None)
+        return maximize if t is None else functools.partial(target, t=t)
+
+    def _check_bound(self) -> None:
+        self.bound_function()  # unknown names and keywords fail here
 
 
 @dataclass(frozen=True)
-class MISpec(_Schedule):
+class TwoViewSpec(_Objective, _Spec):
     """Train two encoders and a critic to maximize a bound (or to hold it at ``target``)
     between the top and bottom halves of MNIST digits, with Adam.
 
     Evaluates every ``steps // evals`` steps, from step 0: the linear-probe accuracy of
-    g1's codes, the bound and loss on the test set, the mean training bound since the
-    previous evaluation, and (with ``jacobian``) the singular values of g1's Jacobian.
+    g1's codes, the bound on fresh training batches as the Colab computed its "testing"
+    value, the bound and loss on the test set, the mean training bound since the previous
+    evaluation, and (with ``jacobian``) the singular values of g1's Jacobian.
     """
 
-    kind: ClassVar[str] = "mi"
+    kind: ClassVar[str] = "two_view"
     experiment: str
     encoder: str
     critic: str
@@ -104,19 +219,17 @@ class MISpec(_Schedule):
     probe: str = "sklearn"
 
     def __post_init__(self) -> None:
-        encoder = lookup(ENCODERS, self.encoder, "encoder")
-        check_kwargs(encoder, {"in_dim": 1, **self.encoder_kwargs}, f"encoder {self.encoder!r}")
-        _check_critic(self.critic, self.critic_kwargs)
-        _check_bound(self.bound, self.bound_kwargs)
+        self._validate()
+        g1 = _on_meta(lambda: build_encoder(self.encoder, VIEW_DIM, **self.encoder_kwargs))
+        _on_meta(lambda: build_critic(self.critic, g1.out_dim, g1.out_dim, **self.critic_kwargs))
+        self._check_bound()
         if self.target is not None and not math.isfinite(self.target):
             raise ValueError(f"target must be a finite number of nats or None, got {self.target}")
         _positive(self.lr, "lr")
-        _positive_int(self.batch_size, "batch_size")
         if self.batch_size < 2:
             raise ValueError("batch_size must be at least 2: the bounds need negatives")
-        _check_schedule(self.steps, self.evals)
-        if not self.noise_std >= 0:
-            raise ValueError(f"noise_std must be >= 0, got {self.noise_std}")
+        if not (math.isfinite(self.noise_std) and self.noise_std >= 0):
+            raise ValueError(f"noise_std must be a number >= 0, got {self.noise_std}")
         _positive_int(self.jacobian_samples, "jacobian_samples")
         _choice(self.probe, PROBES, "probe")
 
@@ -125,9 +238,19 @@ class MISpec(_Schedule):
         suffix = "" if self.target is None else f"-t{self.target:g}"
         return f"{self.encoder}-{self.critic}-{self.bound}{suffix}"
 
+    def labels(self) -> dict[str, Any]:
+        t = math.nan if self.target is None else self.target
+        return {
+            "nets": self.encoder,
+            "Critic": self.critic,
+            "Estimator": self.bound,
+            "target": t,
+            "label": run_label(self.encoder, self.critic, self.bound, t),
+        }
+
 
 @dataclass(frozen=True)
-class AdversarialSpec(_Schedule):
+class AdversarialSpec(_Spec):
     """An invertible encoder trained to make a linear classifier's predictions uniform.
 
     The classifier (lr ``lr``) first trains alone for ``warmup`` steps; then each of the
@@ -150,14 +273,13 @@ class AdversarialSpec(_Schedule):
     probe: str = "sklearn"
 
     def __post_init__(self) -> None:
-        encoder = lookup(ENCODERS, self.encoder, "encoder")
-        check_kwargs(encoder, {"in_dim": 1, **self.encoder_kwargs}, f"encoder {self.encoder!r}")
+        self._validate()
+        _on_meta(lambda: build_encoder(self.encoder, VIEW_DIM, **self.encoder_kwargs))
         _positive(self.lr, "lr")
         _positive(self.encoder_lr_factor, "encoder_lr_factor")
         _positive_int(self.batch_size, "batch_size")
-        if not isinstance(self.warmup, int) or self.warmup < 0:
+        if self.warmup < 0:
             raise ValueError(f"warmup must be a non-negative integer, got {self.warmup!r}")
-        _check_schedule(self.steps, self.evals)
         _positive_int(self.classifier_steps, "classifier_steps")
         _choice(self.probe, PROBES, "probe")
 
@@ -165,9 +287,18 @@ class AdversarialSpec(_Schedule):
     def name(self) -> str:
         return f"{self.encoder}-adversarial"
 
+    def labels(self) -> dict[str, Any]:
+        return {
+            "nets": self.encoder,
+            "Critic": None,
+            "Estimator": None,
+            "target": math.nan,
+            "label": f"{self.encoder}, adversarial",
+        }
+
 
 @dataclass(frozen=True)
-class GaussianSpec(_Schedule):
+class GaussianSpec(_Objective, _Spec):
     """A critic alone, trained to maximize a bound on 2-d Gaussian pairs ``(x, y)``.
 
     ``iid``: each pair drawn from ``N(0, sigma_z + sigma_eps)``. ``noniid``: per batch one
@@ -192,25 +323,20 @@ class GaussianSpec(_Schedule):
     evals: int = 20
 
     def __post_init__(self) -> None:
+        self._validate()
         _choice(self.sampler, SAMPLERS, "sampler")
-        _check_critic(self.critic, self.critic_kwargs)
-        _check_bound(self.bound, self.bound_kwargs)
+        _on_meta(lambda: build_critic(self.critic, 1, 1, **self.critic_kwargs))
+        self._check_bound()
         for name in ("sigma_z", "sigma_eps"):
             m = getattr(self, name)
-            ok = (
-                len(m) == 2
-                and all(len(r) == 2 for r in m)
-                and m[0][1] == m[1][0]
-                and m[0][0] > 0
-                and m[0][0] * m[1][1] - m[0][1] ** 2 > 0
-            )
+            ok = m[0][1] == m[1][0] and m[0][0] > 0 and m[0][0] * m[1][1] - m[0][1] ** 2 > 0
             if not ok:
                 raise ValueError(
                     f"{name} must be a symmetric positive-definite 2x2 matrix, got {m}"
                 )
         _positive(self.lr, "lr")
-        _positive_int(self.batch_size, "batch_size")
-        _check_schedule(self.steps, self.evals)
+        if self.batch_size < 2:
+            raise ValueError("batch_size must be at least 2: the bounds need negatives")
 
     @property
     def name(self) -> str:
@@ -218,31 +344,21 @@ class GaussianSpec(_Schedule):
 
     @property
     def eval_steps(self) -> list[int]:
-        """Records at steps e, 2e, ..., each the mean estimate of the e steps before it."""
+        """Records after steps e, 2e, ..., each the mean estimate of the e steps before it."""
         return list(range(self.eval_every, self.steps + 1, self.eval_every))
 
+    def labels(self) -> dict[str, Any]:
+        return {
+            "nets": None,
+            "Critic": self.critic,
+            "Estimator": self.bound,
+            "target": math.nan,
+            "sampler": self.sampler,
+            "label": f"{self.sampler}, {self.bound}",
+        }
 
-Spec = MISpec | AdversarialSpec | GaussianSpec
-SPEC_KINDS: dict[str, type] = {cls.kind: cls for cls in (MISpec, AdversarialSpec, GaussianSpec)}
 
-
-def spec_to_dict(spec: Spec) -> dict[str, Any]:
-    """A JSON-ready dict of the spec, with its kind."""
-    return json.loads(json.dumps({"kind": spec.kind, **dataclasses.asdict(spec)}))
-
-
-def spec_from_dict(data: dict[str, Any]) -> Spec:
-    """Rebuild a spec from ``spec_to_dict``'s output (validating it again)."""
-    data = dict(data)
-    cls = lookup(SPEC_KINDS, data.pop("kind", None), "spec kind")
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise ValueError(f"{cls.__name__} got unknown fields {unknown}")
-    for key in ("sigma_z", "sigma_eps"):
-        if key in data:
-            data[key] = tuple(tuple(row) for row in data[key])
-    return cls(**data)
+Spec = TwoViewSpec | AdversarialSpec | GaussianSpec
 
 
 def field_names(spec: Spec) -> list[str]:

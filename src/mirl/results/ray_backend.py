@@ -28,7 +28,7 @@ import torch
 
 from mirl.data import ImageData, fetch_mnist
 from mirl.data.views import DATA_KINDS
-from mirl.paper.spec import GaussianSpec
+from mirl.results.kinds import kind_of
 from mirl.results.progress import Progress
 from mirl.results.store import ResultStore
 from mirl.results.sweep import SweepSummary, Task, collect, failed_results, record_meta, train_task
@@ -84,7 +84,8 @@ def _train_remote(task: Task, data_kind: str, device: str) -> tuple[list[SeedRes
     where = torch.device(device)
     meta = {**record_meta(where, task.seeds), "backend": "ray"}
     try:
-        data = None if isinstance(task.spec, GaussianSpec) else _worker_data(data_kind, where)
+        uses_images = kind_of(task.spec).uses_images
+        data = _worker_data(data_kind, where) if uses_images else None
         results = train_task(task, data, where, None)
     except Exception as error:  # a run that raises is recorded as failed; the sweep goes on
         results = failed_results(task.seeds, error)
@@ -156,7 +157,7 @@ def run_ray(
     ray = _import_ray()
     device = torch.device(device).type
     _check_arguments(data_kind, device, max_retries)
-    if data_kind == "mnist" and not all(isinstance(t.spec, GaussianSpec) for t in tasks):
+    if data_kind == "mnist" and any(kind_of(t.spec).uses_images for t in tasks):
         fetch_mnist()  # once, here, rather than by every worker at once on a shared disk
     connected_here = not ray.is_initialized()
     if connected_here:

@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 
 from mirl._files import ChecksumError, atomic_write, npz_arrays, npz_bytes, read_verified, sha256
-from mirl.paper.spec import Spec, spec_to_dict
+from mirl.paper.spec import Spec
+from mirl.results.kinds import spec_to_dict
+from mirl.results.record_format import FORMAT, RecordFormatError, check
 from mirl.runtime.outcome import SeedResult
-
-FORMAT = 1
 
 
 class CorruptRecord(ValueError):
@@ -113,6 +113,10 @@ class ResultStore:
             raise CorruptRecord(
                 f"{path} does not match its checksum (altered or partially written)"
             )
+        try:
+            record = check(record)
+        except RecordFormatError as err:
+            raise CorruptRecord(f"{path}: {err}") from None
         return Record(
             path=path,
             experiment=record["experiment"],
@@ -163,7 +167,7 @@ class ResultStore:
                     f"{k}: stored {record.spec.get(k)!r}, asked {wanted.get(k)!r}" for k in diff
                 )
                 raise ValueError(
-                    f"{self.root} already holds run {spec.experiment}/{spec.name} with other "
+                    f"{self.root} already holds run {spec.run_id} with other "
                     f"settings ({detail}); use another --out directory, or delete "
                     f"{record.path.parent} to redo it"
                 )

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import torch
 
 from mirl.data.views import ImageData
-from mirl.paper.spec import GaussianSpec, Spec
-from mirl.paper.two_view import train
+from mirl.paper.spec import Spec
+from mirl.results.kinds import kind_of, train
 from mirl.results.progress import Progress
 from mirl.results.store import ResultStore
 from mirl.runtime.outcome import SeedResult
@@ -38,7 +38,7 @@ class Task:
 
     @property
     def label(self) -> str:
-        return f"{self.spec.experiment}/{self.spec.name} seeds {_span(self.seeds)}"
+        return f"{self.spec.run_id} seeds {_span(self.seeds)}"
 
     @property
     def steps(self) -> int:
@@ -81,7 +81,7 @@ def plan(
     seeds (all pending seeds of a run in one group by default)."""
     if group_size is not None and group_size < 1:
         raise ValueError(f"the group size must be at least 1, got {group_size}")
-    names = [f"{s.experiment}/{s.name}" for s in specs]
+    names = [s.run_id for s in specs]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
         raise ValueError(f"these runs would be stored under the same name: {', '.join(clashes)}")
@@ -93,7 +93,7 @@ def plan(
         for seed in seeds:
             status = store.status(spec, seed)
             if status == "ok":
-                summary.skipped.append((f"{spec.experiment}/{spec.name}", seed))
+                summary.skipped.append((spec.run_id, seed))
                 continue
             if status == "corrupt":
                 summary.set_aside.append(str(store.set_aside(spec, seed)))
@@ -148,7 +148,14 @@ def train_task(
 ) -> list[SeedResult]:
     """Train one task; on a CUDA out-of-memory error, split its seeds in two and go on."""
     try:
-        return train(task.spec, task.seeds, data, device, on_step, probe_executor=probe_executor)
+        return train(
+            task.spec,
+            task.seeds,
+            device=device,
+            data=data,
+            on_step=on_step,
+            probe_executor=probe_executor,
+        )
     except torch.cuda.OutOfMemoryError:
         if len(task.seeds) == 1:
             raise
@@ -179,10 +186,8 @@ def run_local(
         for task in tasks:
             progress.start_task(task)
             try:
-                needs_data = not isinstance(task.spec, GaussianSpec)
-                results = train_task(
-                    task, data() if needs_data else None, device, progress.step, executor
-                )
+                images = data() if kind_of(task.spec).uses_images else None
+                results = train_task(task, images, device, progress.step, executor)
             except Exception as error:  # a run that raises is recorded failed; the rest go on
                 results = failed_results(task.seeds, error)
             collect(task, results, store, summary, record_meta(device, task.seeds))
@@ -195,7 +200,7 @@ def collect(
     task: Task, results: Sequence[SeedResult], store: ResultStore, summary: SweepSummary, meta: dict
 ) -> None:
     """Store a finished task's seeds and account for them in the summary."""
-    run = f"{task.spec.experiment}/{task.spec.name}"
+    run = task.spec.run_id
     for result in results:
         store.write(task.spec, result, meta)
         if result.ok:

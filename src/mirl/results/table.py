@@ -7,14 +7,15 @@ Estimator, run, iteration, bound_value, accuracy, label``; ``run`` is the seed) 
 
 from __future__ import annotations
 
-import math
+import functools
+import json
 import os
 import warnings
 from typing import Any
 
 import pandas as pd
 
-from mirl.paper.names import run_label
+from mirl.results.kinds import spec_from_dict
 from mirl.results.store import Record, ResultStore
 
 COLAB_COLUMNS = [
@@ -30,34 +31,9 @@ COLAB_COLUMNS = [
 ]
 
 
-def _labels(spec: dict[str, Any]) -> dict[str, Any]:
-    """The Colab's descriptive columns for one run (``target`` is NaN where there is none)."""
-    kind = spec["kind"]
-    if kind == "mi":
-        target = math.nan if spec.get("target") is None else spec["target"]
-        return {
-            "nets": spec["encoder"],
-            "Critic": spec["critic"],
-            "Estimator": spec["bound"],
-            "target": target,
-            "label": run_label(spec["encoder"], spec["critic"], spec["bound"], target),
-        }
-    if kind == "adversarial":
-        return {
-            "nets": spec["encoder"],
-            "Critic": None,
-            "Estimator": None,
-            "target": math.nan,
-            "label": f"{spec['encoder']}, adversarial",
-        }
-    return {
-        "nets": None,
-        "Critic": spec["critic"],
-        "Estimator": spec["bound"],
-        "target": math.nan,
-        "sampler": spec["sampler"],
-        "label": f"{spec['sampler']}, {spec['bound']}",
-    }
+@functools.lru_cache(maxsize=1024)
+def _labels(spec_json: str) -> dict[str, Any]:
+    return spec_from_dict(json.loads(spec_json)).labels()
 
 
 def tidy_rows(record: Record) -> list[dict[str, Any]]:
@@ -67,15 +43,9 @@ def tidy_rows(record: Record) -> list[dict[str, Any]]:
         "name": record.name,
         "kind": record.spec["kind"],
         "run": record.seed,
-        **_labels(record.spec),
+        **_labels(json.dumps(record.spec, sort_keys=True)),
     }
-    rows = []
-    for row in record.rows:
-        full = {**base, **row}
-        if record.spec["kind"] == "gaussian":
-            full["bound_value"] = row["train_bound"]
-        rows.append(full)
-    return rows
+    return [{**base, **row} for row in record.rows]
 
 
 def load(root: str | os.PathLike, experiment: str | None = None) -> pd.DataFrame:

@@ -1,53 +1,34 @@
-"""Evaluation of K seeds at once: codes of the whole data set, the linear probe, the Jacobian."""
+"""Codes of a whole data set under K stacked encoders, in chunks."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import Executor
-
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-from mirl.data.views import ImageData
-from mirl.probe import Accuracies, start_probe
-from mirl.runtime.stacking import SeedStack
 from mirl.runtime.streams import NormalStream
 
 ENCODE_CHUNK = 4096
+"""Inputs encoded per call: bounds the activations of K seeds' encoders at once."""
 
 
 @torch.no_grad()
 def encode(
-    stack: SeedStack,
+    encoder: nn.Module,
     x: Tensor,
+    seeds: int,
     noise: NormalStream | None = None,
     noise_std: float = 0.0,
     chunk: int = ENCODE_CHUNK,
 ) -> Tensor:
-    """Codes of ``x [N, d]`` under each of the K encoders: ``[K, N, out]``.
+    """Codes of ``x [N, d]`` under each of the K stacked encoders: ``[K, N, out]``.
 
     With ``noise`` (a stream of ``[K, chunk, d]`` standard normals), each seed sees its own
     noisy copy ``x + noise_std * n``; otherwise all seeds share ``x``.
     """
     codes = []
     for start in range(0, x.shape[0], chunk):
-        xb = x[start : start + chunk]
-        if noise is None:
-            codes.append(stack(xb, in_dims=(None,)))
-        else:
-            n = noise.next()[:, : xb.shape[0]]
-            codes.append(stack(xb + noise_std * n, in_dims=(0,)))
+        xb = x[start : start + chunk].expand(seeds, -1, -1)
+        if noise is not None:
+            xb = xb + noise_std * noise.next()[:, : xb.shape[1]]
+        codes.append(encoder(xb))
     return torch.cat(codes, dim=1)
-
-
-def probe_accuracy(
-    probe: str,
-    train_codes: Tensor,
-    test_codes: Tensor,
-    data: ImageData,
-    seeds: Sequence[int],
-    executor: Executor | None = None,
-) -> Accuracies:
-    """Linear-probe test accuracy ``[K]`` of K seeds' codes (``[K, N, d]``, ``[K, M, d]``),
-    computed now or, for saga with an ``executor``, in the background."""
-    return start_probe(probe, train_codes, data.train_y, test_codes, data.test_y, seeds, executor)

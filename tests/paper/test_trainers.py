@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from mirl.layers import Dense
 from mirl.paper.experiments import experiment_specs
-from mirl.paper.spec import AdversarialSpec, GaussianSpec, MISpec, replace
-from mirl.paper.two_view import train
-from mirl.runtime.stacking import SeedStack, build_stack
+from mirl.paper.spec import AdversarialSpec, GaussianSpec, TwoViewSpec, replace
+from mirl.results.kinds import train
+from mirl.runtime.stacking import build_seeds
 
 SEEDS = [3, 5, 8]
 
@@ -36,13 +37,13 @@ def assert_same_rows(a, b, atol: float) -> None:
 # that is pure rounding noise, which Adam normalizes into +-lr steps. Those parameters then
 # differ between a group and a lone seed by ~lr per step, by construction of Adam.
 SPECS = {
-    "standard": MISpec(
+    "standard": TwoViewSpec(
         "t", "mlp", "separable", "nwj", encoder_kwargs={"widths": [32, 16]}, steps=6, evals=2
     ),
-    "target": MISpec(
+    "target": TwoViewSpec(
         "t", "mlp", "bilinear", "nwj", encoder_kwargs={"widths": [16]}, target=2.0, steps=6, evals=2
     ),
-    "jacobian+noise": MISpec(
+    "jacobian+noise": TwoViewSpec(
         "t",
         "mlp",
         "concat",
@@ -55,7 +56,7 @@ SPECS = {
         steps=6,
         evals=2,
     ),
-    "convnet": MISpec(
+    "convnet": TwoViewSpec(
         "t",
         "convnet",
         "bilinear",
@@ -64,7 +65,7 @@ SPECS = {
         steps=4,
         evals=2,
     ),
-    "realnvp": MISpec(
+    "realnvp": TwoViewSpec(
         "t",
         "realnvp",
         "bilinear",
@@ -90,8 +91,8 @@ SPECS = {
 @pytest.mark.parametrize("kind", SPECS)
 def test_seed_in_a_group_trains_as_it_would_alone(kind, data):
     spec = SPECS[kind]
-    group = train(spec, SEEDS, data, keep_models=True)
-    alone = train(spec, [SEEDS[1]], data, keep_models=True)
+    group = train(spec, SEEDS, data=data, keep_models=True)
+    alone = train(spec, [SEEDS[1]], data=data, keep_models=True)
     assert [r.seed for r in group] == SEEDS
     assert all(r.ok for r in group + alone)
     assert_same_models(group[1].model, alone[0].model, atol=1e-5)
@@ -105,7 +106,7 @@ def test_seed_in_a_group_trains_as_it_would_alone(kind, data):
 
 def test_evaluations_follow_the_colab_schedule(data):
     spec = SPECS["jacobian+noise"]
-    (result,) = train(replace(spec, steps=7, evals=3), [0], data)
+    (result,) = train(replace(spec, steps=7, evals=3), [0], data=data)
     assert [r["iteration"] for r in result.rows] == [0, 2, 4, 6]
     assert math.isnan(result.rows[0]["train_bound"])  # no training step before step 0
     assert result.arrays["singular_values"].shape == (4, 4, 392)
@@ -118,7 +119,7 @@ def test_evaluations_follow_the_colab_schedule(data):
 
 
 def test_target_objective_records_the_distance_to_the_target(data):
-    (result,) = train(SPECS["target"], [0], data)
+    (result,) = train(SPECS["target"], [0], data=data)
     t = SPECS["target"].target
     for row in result.rows:
         # The mean of |bound - t| over test batches is at least |mean bound - t| (Jensen).
@@ -128,10 +129,10 @@ def test_target_objective_records_the_distance_to_the_target(data):
 
 
 def test_diverging_seed_is_reported_with_its_step_and_run(data):
-    spec = MISpec(
+    spec = TwoViewSpec(
         "boom", "mlp", "bilinear", "nwj", encoder_kwargs={"widths": [16]}, lr=1e4, steps=40, evals=4
     )
-    results = train(spec, [0, 1], data)
+    results = train(spec, [0, 1], data=data)
     assert not any(r.ok for r in results)
     for r in results:
         assert r.rows == [] and r.arrays == {}
@@ -139,7 +140,7 @@ def test_diverging_seed_is_reported_with_its_step_and_run(data):
 
 
 def test_one_seed_diverging_does_not_disturb_the_others():
-    stack = build_stack(lambda: torch.nn.Linear(3, 1), [0, 1], "cpu")
+    stack = build_seeds(lambda: Dense(3, 1), [0, 1], "cpu")
     loss = stack(torch.randn(2, 4, 3)).pow(2).mean(dim=(1, 2))
     loss = loss * torch.tensor([float("nan"), 1.0])  # seed 0 diverges
     loss.sum().backward()
@@ -148,23 +149,11 @@ def test_one_seed_diverging_does_not_disturb_the_others():
     assert all(torch.isfinite(g[1]).all() for g in grads)
 
 
-def test_seed_stack_calls_every_seed_and_unstacks():
-    modules = [torch.nn.Linear(3, 2) for _ in range(3)]
-    stack = SeedStack(modules)
-    x = torch.randn(3, 5, 3)
-    out = stack(x)
-    for k, m in enumerate(modules):
-        torch.testing.assert_close(out[k], m(x[k]))
-        torch.testing.assert_close(stack.unstack(k)(x[k]), m(x[k]))
-    shared = torch.randn(5, 3)
-    torch.testing.assert_close(stack(shared, in_dims=(None,))[2], modules[2](shared))
-
-
 def test_bad_seed_lists_and_missing_data_are_rejected(data):
     spec = SPECS["standard"]
     with pytest.raises(ValueError, match="distinct"):
-        train(spec, [1, 1], data)
-    with pytest.raises(ValueError, match="needs MNIST data"):
+        train(spec, [1, 1], data=data)
+    with pytest.raises(ValueError, match="trains on images"):
         train(spec, [0])
 
 
@@ -174,5 +163,5 @@ def test_bad_seed_lists_and_missing_data_are_rejected(data):
 )
 def test_every_experiment_trains_at_the_smoke_profile(experiment, data):
     for spec in experiment_specs(experiment, "smoke")[:2]:
-        results = train(spec, [0, 1], data)
+        results = train(spec, [0, 1], data=data)
         assert all(r.ok and r.rows for r in results), [r.error for r in results]

@@ -1,0 +1,146 @@
+"""The one training loop: every kind of run supplies its step and its evaluation.
+
+A trainer holds K seeds of one run (stacked modules, optimizers, random streams) and
+knows how to take one training step of all of them and how to evaluate them. The loop
+runs the schedule: evaluations before the steps in ``eval_steps`` (a step equal to
+``steps`` means after the last one), divergence checks at each evaluation, progress after
+every step, and, at the end, one ``SeedResult`` per seed. Values an evaluation could not
+finish at once (saga probes on a thread pool, Jacobian spectra) are collected at the end,
+so training goes on while they run.
+
+On CUDA the step can be captured once as a CUDA graph and replayed (``capture=True``):
+everything a step does (drawing its batch, forward, bound, backward, Adam, the divergence
+watch) then runs without the host, and the numbers are those of the eager step.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
+
+import numpy as np
+from torch import nn
+
+from mirl.runtime.capture import CapturedStep
+from mirl.runtime.outcome import DivergenceWatch, SeedResult
+from mirl.runtime.streams import Stream
+from mirl.seeds import unstack
+
+
+class Pending(Protocol):
+    """A value still being computed (e.g. on a thread pool): ``result()`` waits for it."""
+
+    def result(self) -> np.ndarray: ...
+
+
+Values = Mapping[str, "np.ndarray | Pending"]
+"""An evaluation: per name, one value per alive seed ``[A, ...]``. Scalars per seed (``[A]``)
+become columns of the seed's rows; larger ones are stacked over evaluations into arrays."""
+
+
+class Trainer(Protocol):
+    """K seeds of one run, ready to train. See the module docstring."""
+
+    seeds: list[int]
+    steps: int
+    eval_steps: Sequence[int]
+    run_id: str
+    watch: DivergenceWatch
+    model: nn.Module
+    streams: Sequence[Stream]
+
+    def warm_up(self) -> None:
+        """Work before step 0 that is not a training step of the schedule (may do nothing)."""
+
+    def step(self) -> None:
+        """One training step of every seed: device work only, so that it can be captured."""
+
+    def evaluate(self, step: int, alive: list[int]) -> Values:
+        """The values of the seeds ``alive`` (indices into ``seeds``) before ``step``."""
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Per-seed arrays ``[K, ...]`` kept at the end of training (e.g. per-step traces)."""
+
+
+def train_seeds(
+    trainer: Trainer,
+    on_step: Callable[[int], None] | None = None,
+    keep_models: bool = False,
+    capture: bool = False,
+) -> list[SeedResult]:
+    """Run ``trainer``'s schedule; one ``SeedResult`` per seed.
+
+    ``on_step(n)`` is called after every step with the steps done. ``capture`` replays the
+    step as a CUDA graph (CUDA only). With ``keep_models``, every finished seed's result
+    carries its trained model (unstacked from the trainer's).
+    """
+    start = time.perf_counter()
+    results = [SeedResult(seed) for seed in trainer.seeds]
+    step = CapturedStep(trainer.step, trainer.streams) if capture else trainer.step
+    evaluations: list[tuple[int, list[int], Values, float]] = []
+    eval_steps = set(trainer.eval_steps)
+    trainer.warm_up()
+    for n in range(trainer.steps + 1):
+        if n in eval_steps:
+            alive = _retire_diverged(trainer, results)
+            if not alive:
+                break
+            values = trainer.evaluate(n, alive)
+            evaluations.append((n, alive, values, time.perf_counter() - start))
+        if n == trainer.steps:
+            break
+        step()
+        if on_step is not None:
+            on_step(n + 1)
+    _retire_diverged(trainer, results)
+    _record(results, evaluations)
+    for name, per_seed in trainer.arrays().items():
+        for k, result in enumerate(results):
+            if result.ok:
+                result.arrays[name] = per_seed[k]
+    seconds = time.perf_counter() - start
+    for k, result in enumerate(results):
+        result.seconds = seconds
+        if keep_models and result.ok:
+            result.model = unstack(trainer.model, k)
+    return results
+
+
+def _retire_diverged(trainer: Trainer, results: list[SeedResult]) -> list[int]:
+    """Mark the seeds whose loss went non-finite as failed, naming the step and the run;
+    return the indices of the seeds still alive."""
+    for k, step in trainer.watch.failed().items():
+        if results[k].ok:
+            results[k].error = (
+                f"the loss became NaN/inf at step {step} of run {trainer.run_id} "
+                f"(seed {results[k].seed})"
+            )
+    return [k for k, r in enumerate(results) if r.ok]
+
+
+def _ready(value: np.ndarray | Pending) -> np.ndarray:
+    return value if isinstance(value, np.ndarray) else np.asarray(value.result())
+
+
+def _record(
+    results: list[SeedResult], evaluations: list[tuple[int, list[int], Values, float]]
+) -> None:
+    """One row per evaluation for every seed that finished, with the values of the
+    evaluation (waiting for those still pending) and the seconds since the start."""
+    for step, alive, values, seconds in evaluations:
+        done = {name: _ready(value) for name, value in values.items()}
+        for i, k in enumerate(alive):
+            result = results[k]
+            if not result.ok:
+                continue
+            row = {"iteration": step}
+            for name, value in done.items():
+                if value.ndim == 1:
+                    row[name] = float(value[i])
+                else:
+                    result.arrays.setdefault(name, []).append(value[i])
+            row["seconds"] = seconds
+            result.rows.append(row)
+    for result in results:
+        result.arrays = {name: np.stack(v) for name, v in result.arrays.items()}
