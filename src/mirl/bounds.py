@@ -143,22 +143,28 @@ def smile(scores: Tensor, clip: float | None = 5.0) -> Tensor:
     return objective + (value - objective).detach()
 
 
-def _log_expm1(x: Tensor) -> Tensor:
-    """``log(exp(x) - 1)`` for ``x >= 0`` without overflow for large x."""
-    large = x > 20.0
-    safe_small = torch.where(large, torch.ones_like(x), x).clamp_min(torch.finfo(x.dtype).tiny)
-    return torch.where(large, x + torch.log1p(-torch.exp(-x)), torch.log(torch.expm1(safe_small)))
-
-
 def _log_leave_one_out_mean(scores: Tensor) -> Tensor:
-    """``out[..., i, j] = log mean_{k != j} exp(S[..., i, k])``, without a [B, B, B] tensor.
+    """``out[..., i, j] = log mean_{k != j} exp(S[..., i, k])``, exact, in O(B^2) memory.
 
-    Uses ``sum_{k != j} e^{S_ik} = e^{S_ij} (e^{d_ij} - 1)`` with ``d_ij = lse_i - S_ij >= 0``.
+    Subtracting column j's term from the row's full sum, ``log(sum_k e^{S_ik} - e^{S_ij})``,
+    cancels catastrophically when S_ij dominates the row (it leaves rounding noise, or
+    nothing). So split on the row's argmax k*: for j != k*, the remaining sum still holds
+    e^{S_ik*}, the largest term, so with everything scaled by e^{-S_ik*} it is at least 1
+    while column j's term is at most 1, and the subtraction loses at most one bit. For
+    j = k* itself, take a logsumexp over the row with k* masked out. Ties are harmless: a
+    second maximal entry stays in the sum for j = k* and is an ordinary column otherwise.
     """
     b = scores.shape[-1]
-    lse = torch.logsumexp(scores, dim=-1, keepdim=True)
-    d = (lse - scores).clamp_min(0.0)
-    return scores + _log_expm1(d) - math.log(b - 1)
+    top = scores.argmax(dim=-1, keepdim=True)  # [..., B, 1]
+    is_top = torch.zeros_like(scores, dtype=torch.bool).scatter_(-1, top, True)
+    row_max = scores.gather(-1, top).detach()  # the shift does not change the value
+    terms = torch.exp(scores - row_max)  # in (0, 1], exactly 1 at the argmax
+    rest = terms.sum(dim=-1, keepdim=True) - terms  # >= 1 wherever j != k*
+    # At j = k* the subtraction is replaced by 1 before the log, so that neither its value
+    # nor its gradient (log of a rounding residue) can leak into the result.
+    log_rest = row_max + torch.log(torch.where(is_top, torch.ones_like(rest), rest))
+    without_top = torch.logsumexp(scores.masked_fill(is_top, -math.inf), dim=-1, keepdim=True)
+    return torch.where(is_top, without_top, log_rest) - math.log(b - 1)
 
 
 def interpolated(scores: Tensor, alpha: float = 0.5, log_baseline: Tensor | None = None) -> Tensor:

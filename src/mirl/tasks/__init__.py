@@ -1,0 +1,110 @@
+"""Ground-truth tasks: pairs ``(X, Y)`` with known mutual information, to test estimators on.
+
+``TASKS`` maps a name to a ``Task``: ``task.sample(n, generator)`` draws ``x [n, dim_x]`` and
+``y [n, dim_y]`` (float32, on the generator's device) and ``task.true_mi`` is their MI in
+nats. ``get_task(name)`` looks one up and lists the valid names when it is unknown.
+
+- Poole et al. (2019)'s staircase, ``staircase-2`` ... ``staircase-10`` (20-d Gaussians),
+  and Song and Ermon (2020)'s cubic variant ``cubic-staircase-*``; ``STAIRCASE_LEVELS`` and
+  ``staircase_rho`` let an estimation run step through the levels.
+- bmi's benchmark (Czyz et al. 2023, "Beyond Normal"), with bmi's task ids: normal, Student-t,
+  additive-noise, bimodal and mixture tasks, and their MI-preserving transforms (half-cube,
+  asinh, wiggly, spiral, normal CDF, Swiss roll).
+- ``paper-fig4c``: the Gaussian pairs of Tschannen et al. (2020), Fig. 4c (0.0204 nats).
+
+New tasks compose a factory with transforms, e.g. ``spiral(normal_cdf(multinormal_sparse(
+4, 4)))``; every factory validates its parameters (ValueError) before anything is sampled.
+"""
+
+from mirl.tasks._catalogue import (
+    FIG4C_SIGMA_EPS,
+    FIG4C_SIGMA_Z,
+    STAIRCASE_DIM,
+    STAIRCASE_LEVELS,
+    TASKS,
+    additive_noise,
+    asinh,
+    bimodal,
+    bimodal_mixture,
+    bivariate_normal,
+    cubic,
+    get_task,
+    half_cube,
+    multinormal_dense,
+    multinormal_sparse,
+    normal_cdf,
+    paper_fig4c,
+    spiral,
+    staircase,
+    staircase_rho,
+    student_dense,
+    student_identity,
+    swissroll,
+    wiggly,
+)
+from mirl.tasks._distributions import (
+    AdditiveUniform,
+    Distribution,
+    MixturePairs,
+    SplitNormal,
+    SplitStudentT,
+)
+from mirl.tasks._maps import (
+    ASINH,
+    CUBE,
+    HALF_CUBE,
+    NORMAL_CDF,
+    WIGGLY_X,
+    WIGGLY_Y,
+    Elementwise,
+    GaussianToMixture,
+    Map,
+    Spiral,
+    SwissRoll,
+)
+from mirl.tasks._task import Task, transformed
+
+__all__ = [
+    "ASINH",
+    "CUBE",
+    "FIG4C_SIGMA_EPS",
+    "FIG4C_SIGMA_Z",
+    "HALF_CUBE",
+    "NORMAL_CDF",
+    "STAIRCASE_DIM",
+    "STAIRCASE_LEVELS",
+    "TASKS",
+    "WIGGLY_X",
+    "WIGGLY_Y",
+    "AdditiveUniform",
+    "Distribution",
+    "Elementwise",
+    "GaussianToMixture",
+    "Map",
+    "MixturePairs",
+    "Spiral",
+    "SplitNormal",
+    "SplitStudentT",
+    "SwissRoll",
+    "Task",
+    "additive_noise",
+    "asinh",
+    "bimodal",
+    "bimodal_mixture",
+    "bivariate_normal",
+    "cubic",
+    "get_task",
+    "half_cube",
+    "multinormal_dense",
+    "multinormal_sparse",
+    "normal_cdf",
+    "paper_fig4c",
+    "spiral",
+    "staircase",
+    "staircase_rho",
+    "student_dense",
+    "student_identity",
+    "swissroll",
+    "transformed",
+    "wiggly",
+]
