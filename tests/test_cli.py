@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import pytest
 
 from mirl.cli import main
@@ -70,3 +74,44 @@ def test_unknown_profile_is_refused_by_the_parser(capsys):
     with pytest.raises(SystemExit):
         main(["run", "noniid", "--profile", "huge"])
     assert "invalid choice: 'huge'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["report", "plot"])
+def test_report_and_plot_refuse_a_missing_dir_and_create_nothing(command, tmp_path):
+    missing = tmp_path / "missing"
+    with pytest.raises(
+        SystemExit, match=r"^mirl: no results directory .*missing.* does not exist$"
+    ):
+        main([command, f"{missing}/"])
+    assert not missing.exists()
+
+
+@pytest.mark.parametrize("command", ["report", "plot"])
+def test_report_and_plot_refuse_a_file_in_one_line(command, tmp_path):
+    path = tmp_path / "results.csv"
+    path.write_text("a,b\n")
+    with pytest.raises(
+        SystemExit, match=r"^mirl: .*results\.csv' is a file, not a results directory$"
+    ):
+        main([command, str(path)])
+    assert path.read_text() == "a,b\n"
+
+
+def test_plot_of_an_empty_dir_says_it_drew_nothing(tmp_path, capsys):
+    assert main(["plot", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"mirl: no figures drawn: {tmp_path} holds no finished results\n"
+
+
+def test_a_missing_report_dir_is_one_line_on_stderr_and_a_nonzero_exit(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "mirl.cli", "report", str(tmp_path / "missing")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("mirl: no results directory")
+    assert not (tmp_path / "missing").exists()

@@ -222,17 +222,26 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    from mirl.report.figures import plot_all
+    from mirl.report import plot_all
 
-    for path in plot_all(args.dir):
+    try:
+        paths = plot_all(args.dir)
+    except OSError as err:  # no such directory, or a file
+        raise SystemExit(f"mirl: {err}") from None
+    for path in paths:
         print(path)
+    if not paths:
+        print(f"mirl: no figures drawn: {args.dir} holds no finished results", file=sys.stderr)
     return 0
 
 
 def cmd_report(args) -> int:
-    from mirl.report.html import write_report
+    from mirl.report import write_report
 
-    print(write_report(args.dir))
+    try:
+        print(write_report(args.dir))
+    except OSError as err:  # no such directory, or a file, or one it cannot write
+        raise SystemExit(f"mirl: {err}") from None
     return 0
 
 

@@ -7,14 +7,14 @@ import json
 import re
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from mirl.cli import main
 from mirl.paper.experiments import experiment_specs
-from mirl.report.html import final_results, format_seconds, wall_seconds, write_report
+from mirl.report.html import write_report
+from mirl.report.summary import final_results, format_seconds
 from mirl.results import load
 from mirl.results.store import ResultStore
 from mirl.runtime.outcome import SeedResult
@@ -66,7 +66,8 @@ def test_final_table_is_the_mean_and_sd_over_seeds_at_the_last_step(results, rep
     frame = load(results)
     rows = frame[frame.name == "mlp-concat-nwj"]
     last = rows[rows.iteration == rows.iteration.max()]
-    accuracy, bound = last["accuracy"].to_numpy(), last["test_bound"].to_numpy()
+    accuracy, bound = last["accuracy"].to_numpy(), last["colab_bound"].to_numpy()
+    test = last["test_bound"].to_numpy()
     assert len(last) == 2
 
     final = final_results(frame).set_index("name").loc["mlp-concat-nwj"]
@@ -75,9 +76,19 @@ def test_final_table_is_the_mean_and_sd_over_seeds_at_the_last_step(results, rep
     assert final.accuracy_sd == pytest.approx(np.std(accuracy, ddof=1))
     assert final.bound_mean == pytest.approx(bound.mean())
     assert final.bound_sd == pytest.approx(np.std(bound, ddof=1))
-    cell = f"{accuracy.mean():.4f} ± {np.std(accuracy, ddof=1):.4f}"
-    assert '<td>mlp-concat-nwj</td><td class="num">8</td><td class="num">2</td>' in report
-    assert cell in report
+    assert final.test_bound_mean == pytest.approx(test.mean())
+    row = '<td>mlp-concat-nwj</td><td class="num">8</td><td class="num">2</td>'
+    row += f'<td class="num">{accuracy.mean():.4f} ± {np.std(accuracy, ddof=1):.4f}</td>'
+    row += f'<td class="num">{bound.mean():.3f} ± {np.std(bound, ddof=1):.3f}</td>'
+    row += f'<td class="num">{test.mean():.3f} ± {np.std(test, ddof=1):.3f}</td>'
+    assert row in report
+    header = "<th>Bound I_EST on training batches, as the paper (nats)</th>"
+    assert header + "<th>Bound on test images (nats)</th>" in report
+
+
+def test_a_table_without_test_image_bounds_has_no_such_column(report):
+    noniid = report.split('id="noniid"')[1]
+    assert "Bound on test images" not in noniid.split("<h3>Settings")[0]
 
 
 def test_noniid_final_bound_is_the_training_estimate(results):
@@ -131,28 +142,16 @@ def test_report_is_made_from_stored_rows_alone(copy, monkeypatch):
     assert f"{expected.accuracy_mean:.4f} ± {expected.accuracy_sd:.4f}" in html
 
 
+def test_report_refuses_a_missing_dir_or_a_file_and_creates_nothing(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        write_report(tmp_path / "missing")
+    assert not (tmp_path / "missing").exists()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError, match="is a file"):
+        write_report(tmp_path / "file")
+
+
 def test_report_of_an_empty_dir(tmp_path):
     html = write_report(tmp_path).read_text(encoding="utf-8")
     assert "holds no results yet" in html
     assert "<img" not in html
-
-
-def test_wall_time_counts_each_seed_group_once():
-    def record(experiment: str, name: str, seed: int, group: list[int], seconds: float):
-        meta = {"seed_group": group, "seconds": seconds}
-        return SimpleNamespace(experiment=experiment, name=name, seed=seed, meta=meta)
-
-    records = [
-        record("noniid", "iid-nwj", 0, [0, 1], 10.0),
-        record("noniid", "iid-nwj", 1, [0, 1], 10.0),
-        record("noniid", "iid-nwj", 2, [2], 4.0),  # resumed later, alone
-        record("noniid", "iid-infonce", 0, [0, 1], 10.0),  # another run, same seeds
-        record("critic_impact", "mlp-concat-nwj", 0, [0], 1.5),
-    ]
-    assert wall_seconds(records) == {"noniid": 24.0, "critic_impact": 1.5}
-
-
-def test_durations_read_naturally():
-    assert format_seconds(12.34) == "12.3 s"
-    assert format_seconds(243) == "4 min 03 s"
-    assert format_seconds(7500) == "2 h 05 min"

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 import os
-import pickle
 import struct
 import subprocess
 import sys
@@ -31,17 +29,12 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 import platformdirs
 
 from mirl._files import ChecksumError, atomic_write, npz_arrays, npz_bytes, read_verified, sha256
-
-try:  # numpy >= 2 moved the array reconstructor; old pickles still name numpy.core
-    from numpy._core.multiarray import _reconstruct
-except ImportError:  # pragma: no cover - numpy < 2
-    from numpy.core.multiarray import _reconstruct
+from mirl._unpickle import numpy_globals, unpickle
 
 IMAGE_DIM = 784
 VIEW_DIM = IMAGE_DIM // 2
@@ -262,7 +255,7 @@ def mnist_from_hub_pickle(blob: bytes) -> MNIST:
 
 def decode_hub_pickle(blob: bytes) -> MNIST:
     """Decode the (train, valid, test) pickle, admitting nothing but numpy arrays."""
-    splits = _ArraysOnlyUnpickler(io.BytesIO(gzip.decompress(blob)), encoding="latin1").load()
+    splits = unpickle(gzip.decompress(blob), numpy_globals())
     (train_x, train_y), (valid_x, valid_y), (test_x, test_y) = splits
 
     def to_uint8(x: np.ndarray) -> np.ndarray:
@@ -274,20 +267,3 @@ def decode_hub_pickle(blob: bytes) -> MNIST:
         test_images=to_uint8(test_x),
         test_labels=np.asarray(test_y).astype(np.uint8),
     )
-
-
-class _ArraysOnlyUnpickler(pickle.Unpickler):
-    """Admits the three globals a pickled numpy array needs, and nothing else."""
-
-    _ALLOWED: ClassVar[dict] = {
-        ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
-        ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
-        ("numpy", "ndarray"): np.ndarray,
-        ("numpy", "dtype"): np.dtype,
-    }
-
-    def find_class(self, module: str, name: str):
-        try:
-            return self._ALLOWED[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}") from None

@@ -37,6 +37,13 @@ def estimator_label(bound: str) -> str:
     return f"${symbol}$"
 
 
+def short_name(bound: str) -> str:
+    """The Colab's name of a bound in its loss dicts and file names: the lower-case subscript
+    of the paper's symbol, e.g. ``nce`` for ``infonce`` (``I_{NCE}``)."""
+    symbol = ESTIMATOR_SYMBOLS.get(bound, bound)
+    return symbol.removeprefix("I_{").removesuffix("}").lower()
+
+
 def run_label(nets: str, critic: str, bound: str, target: float | None = None) -> str:
     """The label of a two-view run, as the Colab forms it: ``mlp, bilinear, infonce``, with
     ``, t=2`` for a run trained towards a target."""

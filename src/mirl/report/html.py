@@ -2,17 +2,18 @@
 
 The page (figures embedded as base64 PNG, inline CSS, nothing fetched) shows, per
 experiment in the paper's order: its figure numbers and claim, its figures, the final
-accuracy and bound of each run (mean +- sample sd over seeds at the run's last evaluation),
-its settings and its wall time; then the pixel baseline, failed runs with their errors,
-corrupt records, and the software and devices that produced the results. It is built from
-the stored records alone: nothing here trains.
+accuracy and bounds of each run (the paper's quantity and, where the run has it, the bound
+on the test images; mean +- sample sd over seeds at the run's last evaluation), its
+settings and its wall time; then the pixel baseline, failed runs with their errors, corrupt
+records, and the software and devices that produced the results. It is built from the
+stored records alone: nothing here trains.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import json
+import os
 import time
 import warnings
 from collections.abc import Iterable, Sequence
@@ -25,7 +26,16 @@ from mirl import __version__
 from mirl._files import atomic_write
 from mirl.paper.baseline import read_baseline
 from mirl.paper.experiments import EXPERIMENTS
-from mirl.report.figures import FIGURE_DIR, FIGURES, plot_all
+from mirl.report.catalogue import FIGURES
+from mirl.report.figures import FIGURE_DIR, plot_all
+from mirl.report.inputs import results_dir
+from mirl.report.summary import (
+    final_results,
+    format_mean_sd,
+    format_seconds,
+    format_setting,
+    wall_seconds,
+)
 from mirl.results.store import Record, ResultStore
 from mirl.results.table import load
 
@@ -64,82 +74,6 @@ figcaption { font-size: .88em; color: #444; }
 """
 
 
-# ----------------------------------------------------------------------------- numbers
-
-
-def final_results(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per run: the last evaluation step and, over the seeds evaluated there, the mean and
-    sample sd (ddof=1; NaN for one seed) of the accuracy and of the bound.
-
-    The bound is the estimator's value: the test-set bound where the run has one (also for
-    runs trained towards a target t), else ``bound_value`` (the training-batch estimate of
-    the Gaussian runs). Columns: ``exp_name, name, iteration, seeds, accuracy_mean,
-    accuracy_sd, bound_mean, bound_sd``.
-    """
-    columns = ["exp_name", "name", "iteration", "seeds"]
-    columns += [f"{v}_{s}" for v in ("accuracy", "bound") for s in ("mean", "sd")]
-    if frame.empty:
-        return pd.DataFrame(columns=columns)
-    bound = pd.to_numeric(frame["bound_value"], errors="coerce")
-    if "test_bound" in frame:
-        bound = pd.to_numeric(frame["test_bound"], errors="coerce").fillna(bound)
-    values = frame.assign(bound=bound, accuracy=pd.to_numeric(frame["accuracy"], errors="coerce"))
-    last = values.groupby(["exp_name", "name"])["iteration"].transform("max")
-    final = values[values["iteration"] == last]
-    table = final.groupby(["exp_name", "name"], sort=False).agg(
-        iteration=("iteration", "first"),
-        seeds=("run", "nunique"),
-        accuracy_mean=("accuracy", "mean"),
-        accuracy_sd=("accuracy", "std"),
-        bound_mean=("bound", "mean"),
-        bound_sd=("bound", "std"),
-    )
-    return table.reset_index()[columns]
-
-
-def wall_seconds(records: Iterable[Record]) -> dict[str, float]:
-    """Training wall time per experiment: each group of seeds trained together is counted
-    once (its seeds share one ``meta['seconds']``)."""
-    groups: dict[tuple[str, str, tuple[int, ...]], float] = {}
-    for r in records:
-        group = tuple(r.meta.get("seed_group") or [r.seed])
-        groups[(r.experiment, r.name, group)] = float(r.meta.get("seconds") or 0.0)
-    totals: dict[str, float] = {}
-    for (experiment, _, _), seconds in groups.items():
-        totals[experiment] = totals.get(experiment, 0.0) + seconds
-    return totals
-
-
-def format_mean_sd(mean: float, sd: float, digits: int) -> str:
-    """``mean ± sd``; the mean alone for one seed; an em dash for no value."""
-    if pd.isna(mean):
-        return "—"
-    if pd.isna(sd):
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {sd:.{digits}f}"
-
-
-def format_seconds(seconds: float) -> str:
-    """A duration for people: ``12.3 s``, ``4 min 03 s``, ``2 h 05 min``."""
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-def format_setting(value: Any) -> str:
-    """A spec value as compact text (JSON for lists and dicts)."""
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, sort_keys=True)
-    return str(value)
-
-
-# ----------------------------------------------------------------------------- html
-
-
 def esc(value: Any) -> str:
     return html.escape(str(value))
 
@@ -169,6 +103,7 @@ def figure_html(png: Path, caption: str) -> str:
 
 
 def results_html(final: pd.DataFrame) -> str:
+    """The end values of an experiment's runs; the test-image column only where a run has it."""
     rows = [
         [
             r.name,
@@ -176,11 +111,21 @@ def results_html(final: pd.DataFrame) -> str:
             str(int(r.seeds)),
             format_mean_sd(r.accuracy_mean, r.accuracy_sd, 4),
             format_mean_sd(r.bound_mean, r.bound_sd, 3),
+            format_mean_sd(r.test_bound_mean, r.test_bound_sd, 3),
         ]
         for r in final.itertuples()
     ]
-    header = ["Run", "Last step", "Seeds", "Accuracy", "Bound I_EST (nats)"]
-    return table(header, rows, numeric=(1, 2, 3, 4))
+    header = [
+        "Run",
+        "Last step",
+        "Seeds",
+        "Accuracy",
+        "Bound I_EST on training batches, as the paper (nats)",
+        "Bound on test images (nats)",
+    ]
+    if final["test_bound_mean"].isna().all():
+        header, rows = header[:-1], [row[:-1] for row in rows]
+    return table(header, rows, numeric=(1, 2, 3, 4, 5))
 
 
 def settings_html(records: Sequence[Record]) -> str:
@@ -352,9 +297,12 @@ def page(root: Path, figures: Sequence[Path]) -> str:
     )
 
 
-def write_report(root: str | Path) -> Path:
-    """Redraw the figures (``plot_all``) and write ``root/report.html``; return its path."""
-    root = Path(root)
+def write_report(root: str | os.PathLike) -> Path:
+    """Redraw the figures (``plot_all``) and write ``root/report.html``; return its path.
+
+    Raises ``FileNotFoundError`` or ``NotADirectoryError`` (and creates nothing) if ``root``
+    is no directory."""
+    root = results_dir(root)
     figures = plot_all(root)
     path = root / REPORT_NAME
     atomic_write(path, page(root, figures).encode("utf-8"))

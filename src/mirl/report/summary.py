@@ -1,0 +1,88 @@
+"""The numbers of the report: end values per run, wall times, and how they are written."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from mirl.results.store import Record
+
+
+def _numbers(frame: pd.DataFrame, column: str) -> pd.Series:
+    """``frame[column]`` as floats (NaN where absent or not a number)."""
+    if column not in frame:
+        return pd.Series(float("nan"), index=frame.index)
+    return pd.to_numeric(frame[column], errors="coerce")
+
+
+def final_results(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per run: the last evaluation step and, over the seeds evaluated there, the mean and
+    sample sd (ddof=1; NaN for one seed) of the accuracy and of two bounds.
+
+    ``bound``: the paper's quantity, the bound as the Colab measured it during training
+    (``colab_bound``, on fresh training batches, also for runs trained towards a target t;
+    for runs without a test-set bound, ``bound_value``: the training-batch estimate of the
+    Gaussian runs). ``test_bound``: mirl's bound on the test images, where the run has one.
+    Columns: ``exp_name, name, iteration, seeds`` and ``{accuracy, bound, test_bound}_{mean,
+    sd}``.
+    """
+    statistics = {
+        f"{value}_{name}": (value, how)
+        for value in ("accuracy", "bound", "test_bound")
+        for name, how in (("mean", "mean"), ("sd", "std"))
+    }
+    columns = ["exp_name", "name", "iteration", "seeds", *statistics]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    test = _numbers(frame, "test_bound")
+    paper = _numbers(frame, "colab_bound").fillna(_numbers(frame, "bound_value").where(test.isna()))
+    numbers = frame.assign(accuracy=_numbers(frame, "accuracy"), bound=paper, test_bound=test)
+    last = numbers.groupby(["exp_name", "name"])["iteration"].transform("max")
+    final = numbers[numbers["iteration"] == last]
+    table = final.groupby(["exp_name", "name"], sort=False).agg(
+        iteration=("iteration", "first"), seeds=("run", "nunique"), **statistics
+    )
+    return table.reset_index()[columns]
+
+
+def wall_seconds(records: Iterable[Record]) -> dict[str, float]:
+    """Training wall time per experiment: each group of seeds trained together is counted
+    once (its seeds share one ``meta['seconds']``)."""
+    groups: dict[tuple[str, str, tuple[int, ...]], float] = {}
+    for r in records:
+        group = tuple(r.meta.get("seed_group") or [r.seed])
+        groups[(r.experiment, r.name, group)] = float(r.meta.get("seconds") or 0.0)
+    totals: dict[str, float] = {}
+    for (experiment, _, _), seconds in groups.items():
+        totals[experiment] = totals.get(experiment, 0.0) + seconds
+    return totals
+
+
+def format_mean_sd(mean: float, sd: float, digits: int) -> str:
+    """``mean ± sd``; the mean alone for one seed; an em dash for no value."""
+    if pd.isna(mean):
+        return "—"
+    if pd.isna(sd):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {sd:.{digits}f}"
+
+
+def format_seconds(seconds: float) -> str:
+    """A duration for people: ``12.3 s``, ``4 min 03 s``, ``2 h 05 min``."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def format_setting(value: Any) -> str:
+    """A spec value as compact text (JSON for lists and dicts)."""
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, sort_keys=True)
+    return str(value)

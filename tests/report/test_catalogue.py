@@ -1,0 +1,33 @@
+"""The catalogue: which quantity each panel plots."""
+
+from __future__ import annotations
+
+from mirl.report.catalogue import FIGURES
+from mirl.report.panels import LineFigure
+
+
+def test_bound_panels_plot_the_papers_quantity_with_the_test_images_beside():
+    """Issue 9: the paper's "testing" bound is the Colab's bound on fresh training batches
+    (colab_*); mirl's bound on the test images is drawn beside it, never instead of it."""
+    lines = [f for f in FIGURES if isinstance(f, LineFigure)]
+    plotted = {f.stem: (f.y, f.beside) for f in lines if f.y != "accuracy"}
+    assert plotted == {
+        "fig1b_invertible_bound": ("colab_bound", "test_bound"),
+        "fig2b_non_invertible_bound": ("colab_bound", "test_bound"),
+        "fig3c_critic_impact_bound_nwj": ("colab_bound", "test_bound"),
+        "fig3d_critic_impact_bound_nce": ("colab_bound", "test_bound"),
+        "appendix_encoder_impact_loss_nwj": ("colab_loss", "test_loss"),
+        "appendix_encoder_impact_loss_nce": ("colab_loss", "test_loss"),
+    }
+    assert all(f.beside is None for f in lines if f.y == "accuracy")
+    for f in lines:
+        if f.beside is not None:
+            assert "test images" in f.caption and "training batches" in f.caption
+
+
+def test_every_figure_is_in_the_papers_order_and_names_its_experiment():
+    experiments = [f.experiment for f in FIGURES]
+    order = ["invertible", "adversarial", "non_invertible", "critic_impact", "encoder_impact"]
+    firsts = [experiments.index(e) for e in order]
+    assert firsts == sorted(firsts)
+    assert experiments[-1] == "noniid"
