@@ -1,8 +1,76 @@
 """mirl: mutual-information maximization for representation learning, in PyTorch.
 
-Bounds (``mirl.bounds``), critics (``mirl.critics``), encoders (``mirl.encoders``,
-``mirl.flows``) usable in any training loop; a seed-batched trainer and the six
-experiments of Tschannen et al. (ICLR 2020) with their figures.
+The library, usable in any training loop, is what this package re-exports: MI lower
+bounds as pure functions of a score matrix (``infonce``, ``nwj``, ...), the objectives that
+turn a bound into a loss, critics and encoders as ``nn.Module``s, seed stacking
+(``stack``/``unstack``: K seeds of a module trained as one), linear probes and ground-truth
+tasks. The layers below it, each importing only from the ones above:
+
+- ``mirl.data``: MNIST (fetched and verified), its two views, a synthetic stand-in;
+- ``mirl.runtime``: seeded streams, the one training loop, CUDA-graph capture, encoding
+  and Jacobian spectra, CPU threads;
+- ``mirl.paper``: the six experiments of Tschannen et al. (ICLR 2020): run specs, the
+  trainer of each kind of run, profiles, the pixel baseline, the paper's names;
+- ``mirl.results``: the table of kinds and ``train``, the verified result store, the tidy
+  table (``mirl.results.load``), sweeps that resume, the Ray backend;
+- ``mirl.colab`` (the Colab's results), ``mirl.report`` (figures, report.html),
+  ``mirl.bench`` (``mirl bench``) and ``mirl.cli`` (the ``mirl`` command).
 """
 
-__version__ = "0.1.0"
+import os as _os
+import sys as _sys
+
+if "torch" not in _sys.modules:  # see mirl.runtime.devices: OpenMP threads sleep, not spin
+    _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from mirl.bounds import BOUNDS, dv, infonce, interpolated, js, nwj, smile, tuba
+from mirl.critics import (
+    CRITICS,
+    Bilinear,
+    Concat,
+    InnerProduct,
+    Separable,
+    build_critic,
+)
+from mirl.encoders import ENCODERS, MLP, ConvNet, build_encoder
+from mirl.flows import RealNVP
+from mirl.layers import Conv2d, Dense
+from mirl.objectives import OBJECTIVES, maximize, target
+from mirl.probe import sklearn_probe, torch_probe
+from mirl.seeds import stack, unstack
+from mirl.tasks import TASKS, get_task
+
+__version__ = "0.2.0"
+
+__all__ = [
+    "BOUNDS",
+    "CRITICS",
+    "ENCODERS",
+    "MLP",
+    "OBJECTIVES",
+    "TASKS",
+    "Bilinear",
+    "Concat",
+    "Conv2d",
+    "ConvNet",
+    "Dense",
+    "InnerProduct",
+    "RealNVP",
+    "Separable",
+    "build_critic",
+    "build_encoder",
+    "dv",
+    "get_task",
+    "infonce",
+    "interpolated",
+    "js",
+    "maximize",
+    "nwj",
+    "sklearn_probe",
+    "smile",
+    "stack",
+    "target",
+    "torch_probe",
+    "tuba",
+    "unstack",
+]

@@ -9,7 +9,8 @@ import torch
 from mirl.layers import Dense
 from mirl.paper.experiments import experiment_specs
 from mirl.paper.spec import AdversarialSpec, GaussianSpec, TwoViewSpec, replace
-from mirl.results.kinds import train
+from mirl.results.kinds import kind_of, train
+from mirl.runtime.loop import train_seeds
 from mirl.runtime.stacking import build_seeds
 
 SEEDS = [3, 5, 8]
@@ -165,3 +166,17 @@ def test_every_experiment_trains_at_the_smoke_profile(experiment, data):
     for spec in experiment_specs(experiment, "smoke")[:2]:
         results = train(spec, [0, 1], data=data)
         assert all(r.ok and r.rows for r in results), [r.error for r in results]
+
+
+@pytest.mark.parametrize(
+    "kind", ["standard", "jacobian+noise", "convnet", "realnvp", "adversarial", "noniid"]
+)
+def test_the_plain_one_seed_model_trains_as_the_stacked_one(kind, data):
+    # mirl bench times the stacked step against this plain model: same modules, same seed.
+    spec = SPECS[kind]
+    entry = kind_of(spec)
+    images = data if entry.uses_images else None
+    cpu = torch.device("cpu")
+    stacked = train_seeds(entry.trainer(spec, [5], cpu, images), keep_models=False)
+    plain = train_seeds(entry.trainer(spec, [5], cpu, images, stacked=False))
+    assert_same_rows(plain[0].rows, stacked[0].rows, atol=1e-4)

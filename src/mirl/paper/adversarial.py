@@ -67,6 +67,7 @@ class AdversarialTrainer:
         device: torch.device,
         data: ImageData,
         probe_executor: Executor | None = None,
+        stacked: bool = True,
     ):
         self.spec, self.seeds, self.data = spec, seeds, data
         self.steps, self.eval_steps, self.run_id = spec.steps, spec.eval_steps, spec.run_id
@@ -78,6 +79,7 @@ class AdversarialTrainer:
             ),
             seeds,
             device,
+            stacked,
         )
         self.opt_classifier = adam(self.model.classifier.parameters(), spec.lr)
         self.opt_encoder = adam(self.model.encoder.parameters(), spec.lr * spec.encoder_lr_factor)

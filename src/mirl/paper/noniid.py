@@ -36,11 +36,12 @@ class GaussianTrainer:
         device: torch.device,
         data: None = None,
         probe_executor: None = None,
+        stacked: bool = True,
     ):
         self.spec, self.seeds = spec, seeds
         self.steps, self.eval_steps, self.run_id = spec.steps, spec.eval_steps, spec.run_id
         self.model = build_seeds(
-            lambda: build_critic(spec.critic, 1, 1, **spec.critic_kwargs), seeds, device
+            lambda: build_critic(spec.critic, 1, 1, **spec.critic_kwargs), seeds, device, stacked
         )
         self.bound, self.loss = spec.bound_function(), spec.loss_function()
         self.optimizer = adam(self.model.parameters(), spec.lr)

@@ -67,11 +67,12 @@ class TwoViewTrainer:
         device: torch.device,
         data: ImageData,
         probe_executor: Executor | None = None,
+        stacked: bool = True,
     ):
         self.spec, self.seeds, self.data = spec, seeds, data
         self.steps, self.eval_steps, self.run_id = spec.steps, spec.eval_steps, spec.run_id
         device = data.device
-        self.model = build_seeds(lambda: TwoViewModel.of(spec), seeds, device)
+        self.model = build_seeds(lambda: TwoViewModel.of(spec), seeds, device, stacked)
         self.bound, self.loss = spec.bound_function(), spec.loss_function()
         self.optimizer = adam(self.model.parameters(), spec.lr)
         self.batches = BatchStream(data.train_x.shape[0], spec.batch_size, seeds, device)

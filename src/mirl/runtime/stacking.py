@@ -16,12 +16,23 @@ from mirl.runtime.streams import seeded
 from mirl.seeds import stack
 
 
-def build_seeds(build: Callable[[], nn.Module], seeds: Sequence[int], device) -> nn.Module:
-    """``build()`` once per seed under that seed's init stream, stacked, on ``device``."""
+def build_seeds(
+    build: Callable[[], nn.Module], seeds: Sequence[int], device, stacked: bool = True
+) -> nn.Module:
+    """``build()`` once per seed under that seed's init stream, stacked, on ``device``.
+
+    ``stacked=False`` (one seed only) returns the seed's module as it is: the plain
+    one-seed model, with the same initialization, that ``mirl bench`` times the stacked
+    step against. Fed the stacked inputs ``[1, ...]``, it computes the same values.
+    """
     modules = []
     for seed in seeds:
         with seeded(seed, "init"):
             modules.append(build())
+    if not stacked:
+        if len(modules) != 1:
+            raise ValueError(f"an unstacked model holds one seed, not {len(modules)}")
+        return modules[0].to(device)
     return stack(modules).to(device)
 
 

@@ -1,0 +1,90 @@
+"""The wall time of the whole paper profile on a device, projected from ``mirl bench``'s
+measured steps and evaluations."""
+
+from __future__ import annotations
+
+import torch
+
+from mirl.bench.items import ITEM_RUNS, architecture_key, item_specs
+from mirl.data.mnist import VIEW_DIM
+from mirl.encoders import build_encoder
+from mirl.paper.experiments import EXPERIMENTS, PROFILES, experiment_specs
+from mirl.paper.spec import Spec
+
+PROBE_WIDTHS = (100, VIEW_DIM)
+
+
+def probe_width(spec: Spec) -> int:
+    """The benchmarked code width (100 or 392) closest to the width of the spec's codes."""
+    with torch.device("meta"):
+        width = build_encoder(spec.encoder, VIEW_DIM, **spec.encoder_kwargs).out_dim
+    return min(PROBE_WIDTHS, key=lambda w: abs(w - width))
+
+
+def _best_mode(records: list[dict], k: int) -> str:
+    modes = {r["mode"] for r in records if r["kind"] == "train_step" and r["seeds"] == k}
+    return "captured" if "captured" in modes else "stacked"
+
+
+def project_paper_profile(
+    records: list[dict], k: int, probe_seconds: dict[str, float]
+) -> list[dict]:
+    """The paper profile's wall time at group size ``k``: every run's seeds in groups of k,
+    its steps at the measured time per step of the same architecture (captured where that
+    was timed), its evaluations (batched torch probe included) likewise, one run after
+    another; the adversarial warm-up counts as ``warmup / classifier_steps`` iterations.
+
+    With saga (``probe_seconds`` per fit by code width, and ``workers`` threads), the fits
+    run on CPU threads beside the training: that projection is the larger of the device
+    time and the CPU time of all fits spread over the threads."""
+    mode = _best_mode(records, k)
+    steps = {
+        r["item"]: r["ms_per_step"] / 1000
+        for r in records
+        if r["kind"] == "train_step" and r["mode"] == mode and r["seeds"] == k
+    }
+    evals = {
+        r["item"]: r["seconds"] for r in records if r["kind"] == "evaluation" and r["seeds"] == k
+    }
+    items = {architecture_key(s): s.run_id for s in item_specs(list(ITEM_RUNS))}
+    seeds = PROFILES["paper"].seeds
+    groups = -(-seeds // k)
+    device_seconds, fits = 0.0, dict.fromkeys(PROBE_WIDTHS, 0)
+    for name in EXPERIMENTS:
+        for spec in experiment_specs(name, "paper"):
+            item = items[architecture_key(spec)]
+            if item not in steps:
+                continue
+            warmup = getattr(spec, "warmup", 0) / getattr(spec, "classifier_steps", 1)
+            device_seconds += groups * (spec.steps + warmup) * steps[item]
+            if hasattr(spec, "probe"):
+                n_evals = len(spec.eval_steps)
+                device_seconds += groups * n_evals * evals.get(item, 0.0)
+                fits[probe_width(spec)] += seeds * n_evals
+    common = {
+        "item": "paper_profile",
+        "kind": "projection",
+        "seeds": k,
+        "step_mode": mode,
+        "device": records[0]["device"],
+    }
+    projections = [{**common, "probe": "torch", "seconds": device_seconds}]
+    if probe_seconds:
+        saga_cpu = sum(n * probe_seconds.get(f"dim{w}", 0.0) for w, n in fits.items())
+        workers = probe_seconds.get("workers", 1)
+        projections.append(
+            {
+                **common,
+                "probe": "sklearn",
+                "seconds": max(device_seconds, saga_cpu / workers),
+                "saga_fits": sum(fits.values()),
+                "saga_cpu_seconds": saga_cpu,
+                "saga_workers": workers,
+            }
+        )
+    return projections
+
+
+def largest_group(records: list[dict]) -> int:
+    """The largest group size K timed in ``records``."""
+    return max(r["seeds"] for r in records if r["kind"] == "train_step")

@@ -1,0 +1,74 @@
+"""The machine a run uses: the device's name, the CPU threads, and the arithmetic peak.
+
+CPU threads. torch's OpenMP threads spin while they wait for work. When there are more
+busy threads than cores (another process on the machine, several Ray workers on a node,
+saga probes beside CPU training), the spinning threads take the cores from the ones with
+work: a step of the paper's MLP took 443 ms instead of 19 ms beside one busy process on
+two cores. ``mirl`` therefore asks OpenMP to sleep while it waits (``OMP_WAIT_POLICY=PASSIVE``,
+set when ``mirl`` is imported before torch, unless already set) and gives every process an
+explicit thread count (``configure_threads``; ``MIRL_THREADS`` overrides it).
+``benchmarks/`` measures both choices beside a busy process (``mirl bench --busy``).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+
+import torch
+
+THREADS_ENV = "MIRL_THREADS"
+
+PEAK_FLOPS = {
+    # Dense fp32 (no tensor cores) and TF32 tensor-core peaks from NVIDIA's datasheets
+    # (SXM parts; the H200 has the H100's chip). Matched against torch's device name.
+    "H200": {"fp32": 67e12, "tf32": 495e12},
+    "H100": {"fp32": 67e12, "tf32": 495e12},
+    "A100": {"fp32": 19.5e12, "tf32": 156e12},
+}
+
+
+def device_name(device: torch.device | str) -> str:
+    """The device's model: the GPU's name, or the CPU's with its core count."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores)"
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def configure_threads(processes: int = 1) -> int:
+    """Give this process its share of the cores for torch's intra-op threads: the cores
+    divided among ``processes`` processes working side by side (at least one), or
+    ``MIRL_THREADS`` if set. Returns the count."""
+    if os.environ.get(THREADS_ENV):
+        try:
+            threads = int(os.environ[THREADS_ENV])
+        except ValueError:
+            raise ValueError(f"{THREADS_ENV} must be a positive integer") from None
+        if threads < 1:
+            raise ValueError(f"{THREADS_ENV} must be a positive integer, got {threads}")
+    else:
+        threads = max(1, available_cores() // max(1, processes))
+    torch.set_num_threads(threads)
+    return threads
+
+
+def peak_flops(device: torch.device | str, precision: str = "fp32") -> float | None:
+    """The datasheet peak (FLOP/s) of a known GPU at ``precision`` ("fp32" or "tf32"),
+    or None for a device whose peak is not in ``PEAK_FLOPS``."""
+    device = torch.device(device)
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+    for model, peaks in PEAK_FLOPS.items():
+        if model in name:
+            return peaks[precision]
+    return None
