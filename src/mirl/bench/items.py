@@ -18,6 +18,7 @@ from mirl.data.views import ImageData
 from mirl.paper.experiments import experiment_specs
 from mirl.paper.spec import Spec
 from mirl.results.kinds import kind_of
+from mirl.runtime.flops import counted_flops
 from mirl.runtime.loop import Trainer
 
 ITEM_RUNS = {
@@ -67,13 +68,8 @@ def make_trainer(
 
 def step_flops(trainer: Trainer) -> int:
     """The floating-point operations of one training step (forward and backward of every
-    matrix product and convolution, as ``torch.utils.flop_counter`` counts them)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    counter = FlopCounterMode(display=False)
-    with counter:
-        trainer.step()
-    return int(counter.get_total_flops())
+    matrix product and convolution; it takes the step)."""
+    return counted_flops(trainer.step)
 
 
 def tf32(enabled: bool) -> None:

@@ -23,6 +23,7 @@ from mirl.layers import Dense
 from mirl.paper.spec import AdversarialSpec
 from mirl.probe import start_probe
 from mirl.runtime.encode import encode
+from mirl.runtime.flops import forward_flops
 from mirl.runtime.loop import Values
 from mirl.runtime.outcome import DivergenceWatch
 from mirl.runtime.stacking import adam, build_seeds
@@ -92,6 +93,16 @@ class AdversarialTrainer:
         self.classifier_losses = torch.zeros(spec.steps, len(seeds), device=device)
         self.encoder_losses = torch.zeros(spec.steps, len(seeds), device=device)
         self._last_evaluation = 0
+
+    @staticmethod
+    def step_cost(spec: AdversarialSpec) -> int:
+        """The FLOPs of one seed's iteration, estimated from the encoder's forward pass: one
+        per classifier step, three for the encoder step."""
+        encoder = forward_flops(
+            lambda: build_encoder(spec.encoder, VIEW_DIM, **spec.encoder_kwargs),
+            (spec.batch_size, VIEW_DIM),
+        )
+        return (spec.classifier_steps + 3) * encoder
 
     def _batch(self) -> tuple[Tensor, Tensor]:
         idx = self.batches.next()

@@ -14,6 +14,7 @@ import torch
 from mirl.critics import build_critic
 from mirl.data.gaussian import GaussianPairs, gaussian_mi
 from mirl.paper.spec import GaussianSpec
+from mirl.runtime.flops import forward_flops
 from mirl.runtime.loop import Values
 from mirl.runtime.outcome import DivergenceWatch
 from mirl.runtime.stacking import adam, build_seeds
@@ -51,6 +52,14 @@ class GaussianTrainer:
         self.watch = DivergenceWatch(len(seeds), device)
         self.trace = torch.zeros(spec.steps, len(seeds), device=device)
         self.mi = true_mi(spec)
+
+    @staticmethod
+    def step_cost(spec: GaussianSpec) -> int:
+        """The FLOPs of one seed's step, estimated as 3x the critic's forward pass."""
+        shape = (spec.batch_size, 1)
+        return 3 * forward_flops(
+            lambda: build_critic(spec.critic, 1, 1, **spec.critic_kwargs), shape, shape
+        )
 
     def warm_up(self) -> None:
         pass

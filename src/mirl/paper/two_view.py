@@ -22,6 +22,7 @@ from mirl.encoders import build_encoder
 from mirl.paper.spec import TwoViewSpec
 from mirl.probe import start_probe
 from mirl.runtime.encode import ENCODE_CHUNK, encode
+from mirl.runtime.flops import forward_flops
 from mirl.runtime.jacobian import Spectra, jacobians
 from mirl.runtime.loop import Values
 from mirl.runtime.outcome import DivergenceWatch
@@ -86,6 +87,13 @@ class TwoViewTrainer:
         self._bound_sum = torch.zeros(len(seeds), device=device)
         self._bound_steps = torch.zeros((), device=device)
         self._evaluation = _Evaluation(spec, self.model, data, seeds, probe_executor)
+
+    @staticmethod
+    def step_cost(spec: TwoViewSpec) -> int:
+        """The FLOPs of one seed's step, estimated as 3x the forward pass (a backward costs
+        about two forwards)."""
+        shape = (spec.batch_size, VIEW_DIM)
+        return 3 * forward_flops(lambda: TwoViewModel.of(spec), shape, shape)
 
     def warm_up(self) -> None:
         pass

@@ -50,6 +50,10 @@ class Trainer(Protocol):
     model: nn.Module
     streams: Sequence[Stream]
 
+    @staticmethod
+    def step_cost(spec) -> int:
+        """One seed's step in FLOPs, estimated without training (orders work in a sweep)."""
+
     def warm_up(self) -> None:
         """Work before step 0 that is not a training step of the schedule (may do nothing)."""
 
