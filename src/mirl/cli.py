@@ -246,13 +246,13 @@ def cmd_report(args) -> int:
 
 
 ESTIMATE_OVERRIDES = {
-    # flag: type (each names a field of EstimateSpec)
-    "steps": int,
-    "evals": int,
-    "lr": float,
-    "batch_size": int,
-    "heldout_size": int,
-    "train_size": int,
+    # flag: (type, help); each names a field of EstimateSpec
+    "steps": (int, "training steps, split evenly over a staircase's levels (default: 20000)"),
+    "evals": (int, "held-out evaluations, every steps/evals steps (default: 20)"),
+    "lr": (float, "Adam's learning rate (default: 5e-4)"),
+    "batch_size": (int, "pairs per batch (default: 64)"),
+    "heldout_size": (int, "held-out pairs per seed and level, a multiple of the batch (4096)"),
+    "train_size": (int, "a fixed training set of this many pairs (default: fresh pairs)"),
 }
 
 
@@ -409,8 +409,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--critic", default="concat", help="critic(s), comma-separated (default: concat)"
     )
     p.add_argument("--seeds", type=int, default=8, help="seeds trained together (default: 8)")
-    for flag, kind in ESTIMATE_OVERRIDES.items():
-        p.add_argument(f"--{flag.replace('_', '-')}", dest=flag, type=kind, help=f"override {flag}")
+    for flag, (kind, text) in ESTIMATE_OVERRIDES.items():
+        p.add_argument(f"--{flag.replace('_', '-')}", dest=flag, type=kind, help=text)
     p.add_argument(
         "--set",
         action="append",
