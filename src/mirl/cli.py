@@ -264,8 +264,7 @@ def cmd_estimate(args) -> int:
     import dataclasses
     import itertools
 
-    from mirl.estimation import EstimateSpec
-    from mirl.report.summary import estimate_summary, format_mean_sd
+    from mirl.estimation import EstimateSpec, summarize
     from mirl.results import load
     from mirl.results.progress import Progress
     from mirl.results.store import ResultStore
@@ -309,14 +308,15 @@ def cmd_estimate(args) -> int:
     for line in summary.lines(str(out)):
         print(line)
     runs = {s.run_id for s in specs}
-    table = estimate_summary(load(out, args.experiment))
+    table = summarize(load(out, args.experiment))
     table = table[(table["exp_name"] + "/" + table["name"]).isin(runs)]
     if not table.empty:
-        print("\nheld-out estimate at the end of each level (mean ± sd over seeds), nats:")
+        print("\nheld-out estimate at the end of each level (mean, sd over seeds), nats:")
         for r in table.itertuples():
+            setting = f" ({r.setting})" if r.setting else ""
             print(
-                f"  {r.task} (true {r.true_mi:.3f}) {r.Critic} {r.Estimator}{r.setting}: "
-                f"{format_mean_sd(r.estimate_mean, r.estimate_sd, 3)}, bias {r.bias:+.3f}"
+                f"  {r.task} (true {r.true_mi:.3f}) {r.Critic} {r.Estimator}{setting}: "
+                f"{r.estimate_mean:.3f}, sd {r.estimate_sd:.3f}, bias {r.bias:+.3f}"
             )
     return 0 if summary.ok else 1
 

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 from mirl.cli import main
+from mirl.estimation import summarize
 from mirl.report.catalogue import FIGURES
 from mirl.report.figures import draw_figure, plot_all
 from mirl.report.html import write_report
 from mirl.report.inputs import read_results
-from mirl.report.summary import estimate_summary
 from mirl.results import load
 
 CRITIC = json.dumps({"hidden": 8, "layers": 1})
@@ -43,7 +43,7 @@ def figure(stem: str):
 
 def test_bias_and_sd_per_task_estimator_and_level(results):
     frame = load(results)
-    table = estimate_summary(frame)
+    table = summarize(frame)
     assert len(table) == 3 * 5 + 2  # three staircase runs x five levels, two fixed runs
     row = table[(table.name == "staircase-concat-nwj") & np.isclose(table.true_mi, 6.0)].iloc[0]
     # The level of 6 nats covers steps 20-29: its last evaluation is after step 30.
@@ -53,7 +53,7 @@ def test_bias_and_sd_per_task_estimator_and_level(results):
     assert row.estimate_sd == pytest.approx(np.std(end, ddof=1))
     assert row.bias == pytest.approx(end.mean() - 6.0)
     assert set(table[table.Estimator == "smile"].setting) == {"clip1"}
-    assert estimate_summary(pd.DataFrame({"exp_name": ["x"], "iteration": [1]})).empty
+    assert summarize(pd.DataFrame({"exp_name": ["x"], "iteration": [1]})).empty
 
 
 def test_staircase_figure_shows_each_bound_against_the_true_mi(results):

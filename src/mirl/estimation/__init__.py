@@ -4,6 +4,7 @@ A critic alone is trained to maximize a bound (``mirl.bounds``) on pairs of a ta
 known MI (``mirl.tasks``), K seeds at once, and evaluated on held-out pairs at regular
 steps. ``EstimateSpec`` says what to run (Poole et al.'s protocol by default, and their
 staircase ``task="staircase"``); ``estimate`` trains one and returns its rows;
+``summarize`` turns rows into each estimator's bias and sd per task and level;
 ``mirl.results.kinds.train`` and the result store (``mirl estimate``) run it like every
 other kind of run.
 """
@@ -18,6 +19,7 @@ from mirl.estimation.spec import (
     resolve_task,
     staircase_levels,
 )
+from mirl.estimation.summary import summarize
 from mirl.estimation.trainer import HELDOUT, TRAIN, EstimateTrainer, PairStream, seed_pairs
 
 __all__ = [
@@ -34,4 +36,5 @@ __all__ = [
     "resolve_task",
     "seed_pairs",
     "staircase_levels",
+    "summarize",
 ]

@@ -164,11 +164,9 @@ def resolve_task(name: str, kwargs: dict[str, Any] | None = None) -> Levels:
     return Levels(task.name, (task,))
 
 
-def _setting_suffix(kwargs: dict[str, Any]) -> str:
-    """``-clip5-...``: a bound's keywords in its run name, so that settings do not collide."""
-    return "".join(
-        f"-{k}{v:g}" if isinstance(v, float) else f"-{k}{v}" for k, v in sorted(kwargs.items())
-    )
+def _setting_words(kwargs: dict[str, Any]) -> list[str]:
+    """A bound's keywords as words, ``["alpha0.5", "clip5"]``, for its run name and label."""
+    return [f"{k}{v:g}" if isinstance(v, float) else f"{k}{v}" for k, v in sorted(kwargs.items())]
 
 
 @dataclass(frozen=True)
@@ -251,8 +249,8 @@ class EstimateSpec(_Objective, _Spec):
 
     @property
     def name(self) -> str:
-        suffix = _setting_suffix(self.bound_kwargs)
-        return f"{self.levels.name}-{self.critic}-{self.bound}{suffix}"
+        words = [self.levels.name, self.critic, self.bound, *_setting_words(self.bound_kwargs)]
+        return "-".join(words)
 
     @property
     def eval_steps(self) -> list[int]:
@@ -260,7 +258,7 @@ class EstimateSpec(_Objective, _Spec):
         return list(range(self.eval_every, self.steps + 1, self.eval_every))
 
     def labels(self) -> dict[str, Any]:
-        setting = _setting_suffix(self.bound_kwargs).lstrip("-").replace("-", ", ")
+        setting = ", ".join(_setting_words(self.bound_kwargs))
         task = self.levels.name
         return {
             "nets": None,

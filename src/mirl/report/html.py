@@ -25,13 +25,13 @@ import pandas as pd
 
 from mirl import __version__
 from mirl._files import atomic_write
+from mirl.estimation import summarize
 from mirl.paper.baseline import read_baseline
 from mirl.paper.experiments import EXPERIMENTS
 from mirl.report.catalogue import FIGURES
 from mirl.report.figures import FIGURE_DIR, plot_all
 from mirl.report.inputs import results_dir
 from mirl.report.summary import (
-    estimate_summary,
     final_results,
     format_mean_sd,
     format_seconds,
@@ -131,7 +131,7 @@ def results_html(final: pd.DataFrame) -> str:
 
 
 def estimates_html(estimates: pd.DataFrame) -> str:
-    """Bias and spread of each estimator per task and MI level (``estimate_summary``)."""
+    """Bias and spread of each estimator per task and MI level (``mirl.estimation.summarize``)."""
     rows = [
         [
             r.task,
@@ -198,7 +198,7 @@ def experiment_html(
         f'<p class="muted">{len(records)} seed records ({failed} failed); training wall time '
         f"{esc(format_seconds(seconds))}.</p>",
     ]
-    estimates = estimate_summary(frame[frame["exp_name"] == name])
+    estimates = summarize(frame[frame["exp_name"] == name])
     true_mi = frame.loc[frame["exp_name"] == name, "true_mi"] if "true_mi" in frame else None
     if estimates.empty and true_mi is not None and true_mi.notna().any():
         values = ", ".join(f"{v:.4f}" for v in sorted(true_mi.dropna().unique()))
