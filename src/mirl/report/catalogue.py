@@ -1,4 +1,5 @@
-"""The catalogue: every figure of the paper that mirl draws, declared apart from the drawing.
+"""The catalogue: every figure of the paper that mirl draws, and those of its estimation runs
+(``mirl estimate`` on Poole et al.'s staircase), declared apart from the drawing.
 
 Each entry names its file, its experiment, title and caption, the column it plots and how
 the curves are grouped. The bound panels (Figs. 1b, 2b, 3 and the loss of Fig. 4's runs)
@@ -10,11 +11,12 @@ overfitting the training data.
 
 from __future__ import annotations
 
-from mirl.paper.names import estimator_label, short_name
+from mirl.paper.names import CRITIC_LABELS, estimator_label, short_name
 from mirl.report.panels import (
     FigureSpec,
     JacobianFigure,
     LineFigure,
+    StaircaseFigure,
     TraceFigure,
     by_critic,
     by_encoder_and_target,
@@ -120,6 +122,30 @@ def _encoder_loss(bound: str, claim: str = "") -> LineFigure:
     )
 
 
+STAIRCASES = {
+    "staircase": "Poole et al. (2019), Fig. 2: 20-d Gaussians",
+    "cubic-staircase": "Song and Ermon (2020), Fig. 1: 20-d Gaussians with y -> y^3",
+}
+"""The staircase schedules that ``mirl estimate`` figures show, and where they come from."""
+
+
+def _staircase(task: str, critic: str) -> StaircaseFigure:
+    """The estimates of every bound on one staircase with one critic."""
+    name = CRITIC_LABELS.get(critic, critic)
+    return StaircaseFigure(
+        stem=f"estimate_{task.replace('-', '_')}_{critic}",
+        experiment="estimate",
+        title=f"{task}: {name} critic",
+        caption=f"{STAIRCASES[task]}, MI stepping 2 to 10 nats. Per bound, trained with the "
+        f"{name.lower()} critic: the estimate on held-out pairs (mean ± sd over seeds; "
+        "dotted: on the training batches, smoothed), against the true MI (black). InfoNCE "
+        "cannot exceed log B; the variance of NWJ and TUBA grows with the MI, and SMILE's "
+        "clipping lowers it.",
+        task=task,
+        critic=critic,
+    )
+
+
 FIGURES: tuple[FigureSpec, ...] = (
     LineFigure(
         stem="fig1a_invertible_accuracy",
@@ -182,5 +208,6 @@ FIGURES: tuple[FigureSpec, ...] = (
         "mean over seeds); the paper: with batch-dependent (non-i.i.d.) samples, both exceed "
         "the true MI.",
     ),
+    *(_staircase(task, critic) for task in STAIRCASES for critic in CRITIC_LABELS),
 )
-"""Every figure, in the paper's order."""
+"""Every figure: the paper's, in its order, then those of the estimation runs."""

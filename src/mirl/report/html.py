@@ -3,8 +3,9 @@
 The page (figures embedded as base64 PNG, inline CSS, nothing fetched) shows, per
 experiment in the paper's order: its figure numbers and claim, its figures, the final
 accuracy and bounds of each run (the paper's quantity and, where the run has it, the bound
-on the test images; mean +- sample sd over seeds at the run's last evaluation), its
-settings and its wall time; then the pixel baseline, failed runs with their errors, corrupt
+on the test images; mean +- sample sd over seeds at the run's last evaluation) or, for
+estimation runs (``mirl estimate``), the bias and spread of each estimator against the true
+MI, its settings and its wall time; then the pixel baseline, failed runs with their errors, corrupt
 records, and the software and devices that produced the results. It is built from the
 stored records alone: nothing here trains.
 """
@@ -24,6 +25,7 @@ import pandas as pd
 
 from mirl import __version__
 from mirl._files import atomic_write
+from mirl.estimation import summarize
 from mirl.paper.baseline import read_baseline
 from mirl.paper.experiments import EXPERIMENTS
 from mirl.report.catalogue import FIGURES
@@ -128,6 +130,31 @@ def results_html(final: pd.DataFrame) -> str:
     return table(header, rows, numeric=(1, 2, 3, 4, 5))
 
 
+def estimates_html(estimates: pd.DataFrame) -> str:
+    """Bias and spread of each estimator per task and MI level (``mirl.estimation.summarize``)."""
+    rows = [
+        [
+            r.task,
+            f"{r.true_mi:.3f}",
+            r.Critic,
+            r.Estimator + (f" ({r.setting})" if r.setting else ""),
+            str(int(r.iteration)),
+            str(int(r.seeds)),
+            f"{r.estimate_mean:.3f}",
+            f"{r.bias:+.3f}",
+            "—" if pd.isna(r.estimate_sd) else f"{r.estimate_sd:.3f}",
+        ]
+        for r in estimates.itertuples()
+    ]
+    header = ["Task", "True MI", "Critic", "Estimator", "Step", "Seeds", "Estimate", "Bias", "SD"]
+    note = (
+        '<p class="muted">The held-out estimate (nats) at the last evaluation of each MI '
+        "level; bias: its mean over seeds minus the true MI; SD: its sample standard "
+        "deviation over seeds.</p>"
+    )
+    return note + table(header, rows, numeric=(1, 4, 5, 6, 7, 8))
+
+
 def settings_html(records: Sequence[Record]) -> str:
     """The runs' settings: those shared by every run once, then a table of those that vary."""
     specs: dict[str, dict[str, Any]] = {}
@@ -171,12 +198,15 @@ def experiment_html(
         f'<p class="muted">{len(records)} seed records ({failed} failed); training wall time '
         f"{esc(format_seconds(seconds))}.</p>",
     ]
+    estimates = summarize(frame[frame["exp_name"] == name])
     true_mi = frame.loc[frame["exp_name"] == name, "true_mi"] if "true_mi" in frame else None
-    if true_mi is not None and true_mi.notna().any():
+    if estimates.empty and true_mi is not None and true_mi.notna().any():
         values = ", ".join(f"{v:.4f}" for v in sorted(true_mi.dropna().unique()))
         parts.append(f"<p>True MI of the Gaussian pairs: {esc(values)} nats.</p>")
     mine = final[final["exp_name"] == name]
-    if not mine.empty:
+    if not estimates.empty:
+        parts += ["<h3>Estimates against the true MI</h3>", estimates_html(estimates)]
+    elif not mine.empty:
         parts += ["<h3>Final results</h3>", results_html(mine)]
     pngs = {p.stem: p for p in figures if p.suffix == ".png"}
     shown = [

@@ -1,6 +1,7 @@
 """The kinds of figure: curves of a tidy-table column (``LineFigure``), the Jacobian
-percentile plot (``JacobianFigure``) and the smoothed non-iid traces (``TraceFigure``), and
-how their curves are grouped and named (the paper's names, from ``mirl.paper.names``)."""
+percentile plot (``JacobianFigure``), the smoothed non-iid traces (``TraceFigure``) and the
+estimates on a staircase of known MI (``StaircaseFigure``), and how their curves are
+grouped and named (the paper's names, from ``mirl.paper.names``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from mirl.paper.names import CRITIC_LABELS, ENCODER_LABELS, SAMPLER_LABELS, estimator_label
+from mirl.paper.names import (
+    CRITIC_LABELS,
+    ENCODER_LABELS,
+    ESTIMATOR_SYMBOLS,
+    SAMPLER_LABELS,
+    estimator_label,
+)
 from mirl.report.drawing import (
     COLORS,
     MARKERS,
@@ -28,6 +35,7 @@ from mirl.report.drawing import (
     smooth,
 )
 from mirl.report.inputs import PlotData
+from mirl.results.kinds import spec_from_dict
 from mirl.runtime.jacobian import log_condition_numbers
 
 Hue = Callable[[pd.DataFrame], pd.Series]
@@ -263,3 +271,98 @@ class TraceFigure:
         value = getattr(colab, "mi_true", None)
         if value is not None and not np.isclose(ours.dropna(), value).any():
             ax.axhline(value, color="gray", label="True MI (paper)", **PAPER_LINE)
+
+
+def by_estimator_setting(frame: pd.DataFrame) -> pd.Series:
+    """One curve per bound and its keywords, e.g. ``$I_{SMILE}$ (clip1)``."""
+    setting = frame.get("bound_setting", pd.Series("", index=frame.index)).fillna("")
+    label = frame["Estimator"].map(estimator_label)
+    return label.where(setting == "", label + " (" + setting + ")")
+
+
+@dataclass(frozen=True)
+class StaircaseFigure:
+    """Poole et al.'s Fig. 2 for one critic: per bound, the held-out estimate at each
+    evaluation (mean +- sd over seeds) and, dotted, the training-batch estimate of every
+    step (smoothed, mean over seeds), against the true MI of each step, and log B under
+    InfoNCE. The y axis is held to the staircase's range: at high MI some bounds'
+    estimates leave it (their variance grows exponentially), and the axes say so."""
+
+    stem: str
+    experiment: str
+    title: str
+    caption: str
+    task: str
+    critic: str
+    legend: str = "upper left"
+
+    def draw(self, ax: Axes, data: PlotData) -> bool:
+        ours = select(data.frame, self.experiment, {"task": self.task, "Critic": self.critic})
+        ours = ours.dropna(subset=["estimate"]) if "estimate" in ours else ours.iloc[:0]
+        if ours.empty:
+            return False
+        runs = set(ours["name"])
+        records = [r for r in data.records if r.experiment == self.experiment and r.name in runs]
+        hue = by_estimator_setting(ours)
+        shown: list[np.ndarray] = []
+        for i, level in enumerate(
+            ordered_levels(hue, [estimator_label(b) for b in ESTIMATOR_SYMBOLS])
+        ):
+            color, marker = COLORS[i % len(COLORS)], MARKERS[i % len(MARKERS)]
+            mine = ours[hue == level]
+            x, mean, sd = mean_sd(mine, "estimate")
+            line_with_band(ax, x, mean, sd, level, color, marker)
+            shown += [mean - sd, mean + sd]
+            names = set(mine["name"])
+            traces = [r.arrays()["bound_trace"] for r in records if r.name in names]
+            length = min(len(t) for t in traces)
+            trace = np.mean([smooth(t[:length]) for t in traces], axis=0)
+            beside_line(ax, np.arange(1, length + 1), trace, color, None)
+            shown.append(trace)
+        beside_key(ax, "training batches (smoothed)")
+        top = 1.2 * self._true_mi(ax, records) + 0.5
+        self._log_batch(ax, records)
+        ax.set_ylim(-1.0, top)
+        values = np.concatenate(shown)
+        if np.nanmin(values) < -1.0 or np.nanmax(values) > top:
+            ax.text(
+                0.98,
+                0.02,
+                "values beyond the axis are cut",
+                transform=ax.transAxes,
+                ha="right",
+                fontsize=9,
+                color="#666666",
+            )
+        last_step = float(max(r.spec["steps"] for r in records))
+        finish_axes(ax, last_step, "MI (nats)", None, self.legend)
+        return True
+
+    @staticmethod
+    def _true_mi(ax: Axes, records: Sequence[Any]) -> float:
+        """The true MI after each step of each distinct schedule; returns the largest."""
+        schedules = {
+            (r.spec["task"], str(r.spec["task_kwargs"]), r.spec["steps"]): r for r in records
+        }
+        top = 0.0
+        for i, record in enumerate(schedules.values()):
+            run = spec_from_dict(record.spec)
+            levels = np.array([task.true_mi for task in run.levels.tasks])
+            mi = levels[[run.level(step) for step in range(run.steps)]]
+            ax.plot(
+                np.arange(1, run.steps + 1),
+                mi,
+                color="k",
+                linewidth=1.5,
+                label="True MI" if i == 0 else None,
+            )
+            top = max(top, float(levels.max()))
+        return top
+
+    @staticmethod
+    def _log_batch(ax: Axes, records: Sequence[Any]) -> None:
+        """log B, which InfoNCE cannot exceed, for each batch size B of its runs."""
+        capped = {r.spec["batch_size"] for r in records if r.spec["bound"] == "infonce"}
+        for i, b in enumerate(sorted(capped)):
+            label = "log B" if i == 0 else None
+            ax.axhline(np.log(b), color="gray", linestyle=":", linewidth=1.2, label=label)

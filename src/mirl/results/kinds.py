@@ -18,6 +18,7 @@ import torch
 
 from mirl._registry import lookup
 from mirl.data.views import ImageData
+from mirl.estimation import EstimateSpec, EstimateTrainer
 from mirl.paper.adversarial import AdversarialTrainer
 from mirl.paper.noniid import GaussianTrainer
 from mirl.paper.spec import AdversarialSpec, GaussianSpec, Spec, TwoViewSpec
@@ -37,6 +38,7 @@ KINDS = {
     TwoViewSpec.kind: Kind(TwoViewSpec, TwoViewTrainer, uses_images=True),
     AdversarialSpec.kind: Kind(AdversarialSpec, AdversarialTrainer, uses_images=True),
     GaussianSpec.kind: Kind(GaussianSpec, GaussianTrainer, uses_images=False),
+    EstimateSpec.kind: Kind(EstimateSpec, EstimateTrainer, uses_images=False),
 }
 """The kinds of run by name (the ``kind`` of a spec and of a stored record)."""
 

@@ -1,0 +1,47 @@
+"""``estimate``: train an estimation run's seeds together here and return their rows."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import pandas as pd
+import torch
+
+from mirl.estimation.spec import EstimateSpec
+from mirl.estimation.trainer import EstimateTrainer
+from mirl.runtime.loop import train_seeds
+
+
+def estimate(
+    spec: EstimateSpec,
+    seeds: Sequence[int] = tuple(range(8)),
+    device: torch.device | str = "cpu",
+    capture: bool | None = None,
+) -> pd.DataFrame:
+    """Train ``spec`` for all ``seeds`` at once and return one row per (seed, evaluation).
+
+    Columns, as in ``mirl.results.load``'s tidy table: ``run`` (the seed), ``iteration``,
+    ``estimate`` (the bound on held-out pairs), ``train_bound`` (its mean on the training
+    batches since the previous evaluation), ``true_mi`` (of the level evaluated),
+    ``seconds``, and the spec's labels (``task``, ``Critic``, ``Estimator``, ...). A seed
+    whose loss became NaN/inf has no rows; a warning names it and the step. ``capture``
+    replays each step as a CUDA graph (default: on CUDA). Nothing is stored: ``mirl
+    estimate`` stores runs and resumes them.
+
+    Example: ``estimate(EstimateSpec("staircase", "smile"), seeds=range(8), device="cuda")``.
+    """
+    seeds = list(seeds)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be a non-empty list of distinct integers, got {seeds}")
+    device = torch.device(device)
+    capture = device.type == "cuda" if capture is None else capture
+    if capture and device.type != "cuda":
+        raise ValueError(f"capturing a step as a CUDA graph needs a CUDA device, not {device}")
+    results = train_seeds(EstimateTrainer(spec, seeds, device), capture=capture)
+    for result in results:
+        if not result.ok:
+            warnings.warn(result.error, stacklevel=2)
+    base = {"exp_name": spec.experiment, "name": spec.name, **spec.labels()}
+    rows = [{**base, "run": r.seed, **row} for r in results for row in r.rows]
+    return pd.DataFrame(rows)
