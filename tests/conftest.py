@@ -3,8 +3,14 @@ download) run only with ``--slow``; the README's test command passes it."""
 
 from __future__ import annotations
 
-import pytest
-import torch
+import os
+
+# Before torch starts OpenMP: its threads sleep rather than spin while they wait, so the
+# suite does not crawl on a machine with other work on it (see mirl.runtime.devices).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 from mirl.data import ImageData, synthetic_mnist
 
