@@ -50,39 +50,54 @@ def _modes(config: BenchConfig) -> list[tuple[str, int]]:
     return modes
 
 
+def _time_mode(
+    spec: Spec, data: ImageData, config: BenchConfig, mode: str, k: int
+) -> tuple[float, int]:
+    """Seconds per step and FLOPs per step of ``spec`` at K seeds in ``mode``."""
+    trainer = make_trainer(spec, list(range(k)), data, stacked=mode != "plain")
+    flops = step_flops(trainer)
+    step: Callable[[], None] = trainer.step
+    if mode.startswith("captured"):
+        step = CapturedStep(trainer.step, trainer.streams)
+    for _ in range(config.warmup + 2):  # captured: eager steps, the capture, replays
+        step()
+
+    def block() -> None:
+        for _ in range(config.steps):
+            step()
+
+    return time_block(block, config.device, config.repeats) / config.steps, flops
+
+
 def bench_steps(spec: Spec, data: ImageData, config: BenchConfig) -> list[dict]:
-    """Step timings of one item, one record per (mode, K)."""
+    """Step timings of one item, one record per (mode, K); a mode that fails (out of
+    memory, say) is recorded with its error and the others go on."""
     if not config.peaks:
         config.peaks = device_peaks(config.device)
     records = []
     for mode, k in _modes(config):
+        base = {
+            "item": spec.run_id,
+            "kind": "train_step",
+            "mode": mode,
+            "device": str(config.device),
+            "seeds": k,
+        }
         tf32(mode.endswith("tf32"))
         try:
-            trainer = make_trainer(spec, list(range(k)), data, stacked=mode != "plain")
-            flops = step_flops(trainer)
-            step: Callable[[], None] = trainer.step
-            if mode.startswith("captured"):
-                step = CapturedStep(trainer.step, trainer.streams)
-            for _ in range(config.warmup + 2):  # captured: eager steps, capture, replays
-                step()
-
-            def block(step=step) -> None:
-                for _ in range(config.steps):
-                    step()
-
-            seconds = time_block(block, config.device, config.repeats) / config.steps
+            seconds, flops = _time_mode(spec, data, config, mode, k)
+        except (RuntimeError, ValueError) as error:
+            records.append({**base, "kind": "train_step_failed", "error": str(error)[:500]})
+            continue
         finally:
             tf32(False)
-        precision = "tf32" if mode.endswith("tf32") else "fp32"
-        peak, source = config.peaks.get(precision, (None, None))
+            if config.device.type == "cuda":
+                torch.cuda.empty_cache()  # the mode's trainer is gone
+        peak, source = config.peaks.get("tf32" if mode.endswith("tf32") else "fp32", (None, None))
         floor_ms = None if peak is None else 1000 * flops / peak
         records.append(
             {
-                "item": spec.run_id,
-                "kind": "train_step",
-                "mode": mode,
-                "device": str(config.device),
-                "seeds": k,
+                **base,
                 "ms_per_step": 1000 * seconds,
                 "steps_per_second_per_seed": k / seconds,
                 "flops_per_step": flops,
@@ -92,16 +107,15 @@ def bench_steps(spec: Spec, data: ImageData, config: BenchConfig) -> list[dict]:
                 "floor_ratio": None if floor_ms is None else 1000 * seconds / floor_ms,
             }
         )
-        del trainer, step
-        if config.device.type == "cuda":
-            torch.cuda.empty_cache()
-    plain = records[0]["steps_per_second_per_seed"]
+    timed = [r for r in records if r["kind"] == "train_step"]
+    plain = next((r for r in timed if r["mode"] == "plain"), None)
     stacked_one = next(
-        r for r in records if r["mode"] == "stacked" and r["seeds"] == min(config.seeds)
+        (r for r in timed if r["mode"] == "stacked" and r["seeds"] == min(config.seeds)), None
     )
-    for record in records:
-        record["speedup_vs_plain"] = record["steps_per_second_per_seed"] / plain
+    for record in timed:
+        rate = record["steps_per_second_per_seed"]
+        record["speedup_vs_plain"] = rate / plain["steps_per_second_per_seed"] if plain else None
         record["speedup_vs_k1"] = (
-            record["steps_per_second_per_seed"] / stacked_one["steps_per_second_per_seed"]
+            rate / stacked_one["steps_per_second_per_seed"] if stacked_one else None
         )
     return records

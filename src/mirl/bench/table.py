@@ -9,6 +9,10 @@ def _floor(r: dict) -> str:
     )
 
 
+def _ratio(value: float | None, width: int = 8) -> str:
+    return f"{'-':>{width}} " if value is None else f"{value:>{width}.2f}x"
+
+
 def table(records: list[dict]) -> str:
     """One line per step timing (with its arithmetic floor), then the other measurements."""
     head = (
@@ -27,9 +31,11 @@ def table(records: list[dict]) -> str:
         if r["kind"] == "train_step":
             lines.append(
                 f"{r['item']:<44} {r['mode']:<13} {r['seeds']:>3} {r['ms_per_step']:>9.2f} "
-                f"{r['steps_per_second_per_seed']:>13.1f} {r['speedup_vs_plain']:>8.2f}x "
-                f"{r['speedup_vs_k1']:>6.2f}x {_floor(r)}"
+                f"{r['steps_per_second_per_seed']:>13.1f} {_ratio(r['speedup_vs_plain'])} "
+                f"{_ratio(r['speedup_vs_k1'], 6)} {_floor(r)}"
             )
+        elif r["kind"] == "train_step_failed":
+            lines.append(f"{r['item']:<44} {r['mode']:<13} {r['seeds']:>3} FAILED: {r['error']}")
     for r in records:
         kind, k = r["kind"], r["seeds"]
         if kind == "evaluation":
