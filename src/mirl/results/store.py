@@ -331,6 +331,7 @@ class ResultStore:
         moved = None
         for p in (path, path.with_suffix(".npz")):
             if p.exists():
-                moved = p.with_name(f"{p.name}.corrupt-{stamp}")
-                os.replace(p, moved)
+                target = p.with_name(f"{p.name}.corrupt-{stamp}")
+                os.replace(p, target)
+                moved = moved or target  # the record's name, where there was one
         return moved
