@@ -520,8 +520,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if summary is None:
                 print("mirl: interrupted", file=sys.stderr, flush=True)
             else:
+                n = summary.stored
                 print(
-                    f"mirl: interrupted: {summary.stored} seeds stored; "
+                    f"mirl: interrupted: {n} seed{'' if n == 1 else 's'} stored; "
                     "rerun the same command to resume",
                     file=sys.stderr,
                     flush=True,

@@ -185,7 +185,11 @@ def run_ray(
         )
         pending = {remote.remote(task, data_kind, device): task for task in tasks}
         while pending:
-            [ref], _ = ray.wait(list(pending), num_returns=1)
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=progress.interval / 2)
+            progress.tick()  # off a terminal, a line at least every interval while waiting
+            if not ready:
+                continue
+            [ref] = ready
             task = pending.pop(ref)
             try:
                 results, meta = ray.get(ref)
