@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
 import torch
@@ -42,7 +41,6 @@ class DataSummary:
         return self.identity.get("name", "unknown")
 
 
-@functools.lru_cache(maxsize=4)
 def data_summary(kind: str = "mnist") -> DataSummary:
     """The ``DataSummary`` of real MNIST (fetched and cached on first use) or of the
     ``synthetic`` stand-in, from its uint8 arrays (without loading it onto a device)."""
