@@ -158,7 +158,7 @@ def _data_errors():
 
 
 @contextlib.contextmanager
-def _writer(out: Path) -> Iterator[None]:
+def _writer(out: Path, command: str) -> Iterator[None]:
     """Hold ``out`` as its one writer, after checking that results can be stored there.
 
     If the command fails before storing anything, the folders it created are removed."""
@@ -168,7 +168,7 @@ def _writer(out: Path) -> Iterator[None]:
 
     created = [p for p in (out / "runs", out, *out.parents) if not p.exists()]
     try:
-        lock = DirectoryLock(out).acquire()
+        lock = DirectoryLock(out, command).acquire()
     except LockError as err:
         raise SystemExit(f"mirl: {err}") from None
     failed = True
@@ -338,7 +338,7 @@ def cmd_run(args) -> int:
         )
     sweep = _prepare(args, [args.experiment])
     out = Path(args.out or f"results/{args.profile}")
-    with _writer(out):
+    with _writer(out, args.command_line):
         return 0 if _run_experiments(args, sweep, out) else 1
 
 
@@ -369,7 +369,7 @@ def cmd_reproduce(args) -> int:
 
     sweep = _prepare(args, _experiment_names(args.experiments))
     out = Path(args.out or f"results/{args.profile}")
-    with _writer(out):
+    with _writer(out, args.command_line):
         ok = _run_experiments(args, sweep, out)
         try:
             data = _image_data(args.data, str(_device(args.device)))
@@ -510,7 +510,9 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.command_line = " ".join(["mirl", *argv])  # names a directory's writer in its lock
     with _plain_warnings(), _sigterm_interrupts():
         try:
             return args.fn(args)

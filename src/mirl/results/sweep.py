@@ -272,19 +272,24 @@ def run_local(
 @contextlib.contextmanager
 def signals_deferred():
     """Hold SIGINT and SIGTERM back while the block runs (a few milliseconds: storing a
-    task's records), so that a finished seed is stored whole before an interruption acts."""
-    can_block = hasattr(signal, "pthread_sigmask") and (
-        threading.current_thread() is threading.main_thread()
-    )
-    if not can_block:
+    task's records), so that a finished seed is stored whole before an interruption acts;
+    a signal that came meanwhile is raised again at the end of the block.
+
+    Python runs signal handlers in the main thread whichever thread the signal reached, so
+    this swaps the handlers there rather than masking the signal (a mask is per thread)."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    held: list[int] = []
+    signums = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, lambda signum, frame: held.append(signum)) for s in signums}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if held:
+            signal.raise_signal(held[0])
 
 
 def collect(
