@@ -134,6 +134,14 @@ RUN_SMOKE = ["run", "critic_impact", "--profile", "smoke", "--data", "synthetic"
         (["--set", "target=nan"], "target must be a number or None, got 'nan'"),
         (["--set", "lr=Infinity"], "lr must be a number, got 'Infinity'"),
         (["--set", 'encoder_kwargs={"widths": [0]}'], "positive dimensions"),
+        (
+            ["--set", 'encoder_kwargs={"shortcuts": "False"}'],
+            "encoder_kwargs: shortcuts must be true or false, got 'False'",
+        ),
+        (
+            ["--set", 'encoder_kwargs={"widths": [1.5]}'],
+            r"encoder_kwargs: widths must be a list of integers, got \[1.5\]",
+        ),
         (["--device", "banana"], r"unknown --device 'banana'; use auto, cpu, cuda or cuda:N"),
         (["--device", "meta"], "unknown --device 'meta'"),
         (["--batch-size", "500"], r"batch_size 500 is larger than the test set of synthetic \(400"),

@@ -142,10 +142,9 @@ def test_a_signal_while_records_are_stored_acts_once_they_are_whole():
     from mirl.results.sweep import signals_deferred
 
     done = []
-    with pytest.raises(KeyboardInterrupt):
-        with signals_deferred():
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.05)  # a handler would have run by now
-            done.append("stored")
+    with pytest.raises(KeyboardInterrupt), signals_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # a handler would have run by now
+        done.append("stored")
     assert done == ["stored"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
