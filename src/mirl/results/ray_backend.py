@@ -185,7 +185,9 @@ def run_ray(
         )
         pending = {remote.remote(task, data_kind, device): task for task in tasks}
         while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1, timeout=progress.interval / 2)
+            ready, _ = ray.wait(
+                list(pending), num_returns=1, timeout=max(progress.interval / 2, 1.0)
+            )
             progress.tick()  # off a terminal, a line at least every interval while waiting
             if not ready:
                 continue
