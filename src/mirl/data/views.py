@@ -28,6 +28,36 @@ def noisy_views(x: Tensor, noise: Tensor | None) -> tuple[Tensor, Tensor]:
 
 
 @dataclass(frozen=True)
+class DataSummary:
+    """What a sweep needs to know of a data set before training on it: its identity
+    (``{"name", "sha256"}``, stored with every run trained on it) and its sizes."""
+
+    identity: dict[str, str]
+    n_train: int
+    n_test: int
+
+    @property
+    def name(self) -> str:
+        return self.identity.get("name", "unknown")
+
+
+def data_summary(kind: str = "mnist") -> DataSummary:
+    """The ``DataSummary`` of real MNIST (fetched and cached on first use) or of the
+    ``synthetic`` stand-in, from its uint8 arrays (without loading it onto a device)."""
+    from mirl.data.mnist import load_mnist
+    from mirl.data.synthetic import synthetic_mnist
+
+    if kind not in DATA_KINDS:
+        raise ValueError(f"unknown data {kind!r}; valid: {', '.join(DATA_KINDS)}")
+    mnist = load_mnist() if kind == "mnist" else synthetic_mnist()
+    return DataSummary(
+        {"name": kind, "sha256": mnist.sha256()},
+        len(mnist.train_labels),
+        len(mnist.test_labels),
+    )
+
+
+@dataclass(frozen=True)
 class ImageData:
     """MNIST on one device, pixels as float32 in [0, 1]: images ``[N, 784]``, labels ``[N]``.
 
@@ -74,3 +104,7 @@ class ImageData:
     @property
     def device(self) -> torch.device:
         return self.train_x.device
+
+    @property
+    def summary(self) -> DataSummary:
+        return DataSummary(dict(self.identity), self.train_x.shape[0], self.test_x.shape[0])

@@ -2,7 +2,8 @@
 
 A spec is a frozen dataclass of plain values (JSON round-trips it), validated when it is
 made: every field has the type its annotation names (a ``bool`` is a bool, not the
-string "False"), names are known to their registries, the networks it names are built
+string "False"), and so does every keyword argument of ``*_kwargs`` that the network's or
+bound's signature annotates; names are known to their registries, the networks it names are built
 once on the meta device to check their arguments, and the experiment name is safe as a
 directory name. So a typo or an impossible setting fails before any training. The seed
 is not part of the spec: a run is trained for a list of seeds, all at once. Three kinds
@@ -17,8 +18,10 @@ cover the paper:
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import functools
+import inspect
 import math
 import re
 import types
@@ -32,9 +35,9 @@ from torch import Tensor
 
 from mirl._registry import bind
 from mirl.bounds import BOUNDS
-from mirl.critics import build_critic
+from mirl.critics import CRITICS, build_critic
 from mirl.data.mnist import VIEW_DIM
-from mirl.encoders import build_encoder
+from mirl.encoders import ENCODERS, build_encoder
 from mirl.objectives import maximize, target
 from mirl.paper.names import run_label
 
@@ -56,6 +59,10 @@ def _describe(hint: Any) -> str:
     names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
     if hint in names:
         return names[hint]
+    if origin in (list, collections.abc.Sequence):
+        (item,) = typing.get_args(hint) or (Any,)
+        plural = {bool: "booleans", int: "integers", float: "numbers", str: "strings"}
+        return f"a list of {plural.get(item, 'values')}"
     return {dict: "a mapping of names to values", tuple: "a list"}.get(origin, str(hint))
 
 
@@ -83,7 +90,32 @@ def _conforms(value: Any, hint: Any) -> bool:
             and len(value) == len(args)
             and all(_conforms(v, h) for v, h in zip(value, args, strict=True))
         )
+    if origin in (list, collections.abc.Sequence):
+        (item,) = typing.get_args(hint) or (Any,)
+        return isinstance(value, list | tuple) and all(_conforms(v, item) for v in value)
+    if hint is Any:
+        return True
     raise TypeError(f"no type check for {hint}")  # pragma: no cover - a new field type
+
+
+def _check_kwargs_types(factory: Callable, kwargs: dict[str, Any], field_name: str) -> None:
+    """Check each of ``kwargs`` against the type ``factory``'s signature annotates for it
+    (JSON and ``--set`` give any type; ``shortcuts="False"`` would be true). Arguments
+    annotated with a type these checks do not know (e.g. a tensor) are left to the factory."""
+    target = factory.__init__ if inspect.isclass(factory) else factory
+    try:
+        hints = typing.get_type_hints(target)
+    except (NameError, TypeError):  # pragma: no cover - an annotation that cannot resolve
+        return
+    for key, value in kwargs.items():
+        if key not in hints:
+            continue
+        try:
+            ok = _conforms(value, hints[key])
+        except TypeError:
+            continue
+        if not ok:
+            raise ValueError(f"{field_name}: {key} must be {_describe(hints[key])}, got {value!r}")
 
 
 def _tuples(value: Any) -> Any:
@@ -145,6 +177,12 @@ class _Spec:
         _positive_int(self.evals, "evals")
         if self.evals > self.steps:
             raise ValueError(f"evals ({self.evals}) cannot exceed steps ({self.steps})")
+
+    def _check_kwargs(self, registry: dict[str, Callable], name: str, field_name: str) -> None:
+        """The types of ``field_name``'s arguments, where ``name`` is a known one (an
+        unknown name is reported where the network or bound is built)."""
+        if name in registry:
+            _check_kwargs_types(registry[name], getattr(self, field_name), field_name)
 
     @property
     def name(self) -> str:
@@ -220,6 +258,9 @@ class TwoViewSpec(_Objective, _Spec):
 
     def __post_init__(self) -> None:
         self._validate()
+        self._check_kwargs(ENCODERS, self.encoder, "encoder_kwargs")
+        self._check_kwargs(CRITICS, self.critic, "critic_kwargs")
+        self._check_kwargs(BOUNDS, self.bound, "bound_kwargs")
         g1 = _on_meta(lambda: build_encoder(self.encoder, VIEW_DIM, **self.encoder_kwargs))
         _on_meta(lambda: build_critic(self.critic, g1.out_dim, g1.out_dim, **self.critic_kwargs))
         self._check_bound()
@@ -274,6 +315,7 @@ class AdversarialSpec(_Spec):
 
     def __post_init__(self) -> None:
         self._validate()
+        self._check_kwargs(ENCODERS, self.encoder, "encoder_kwargs")
         _on_meta(lambda: build_encoder(self.encoder, VIEW_DIM, **self.encoder_kwargs))
         _positive(self.lr, "lr")
         _positive(self.encoder_lr_factor, "encoder_lr_factor")
@@ -325,6 +367,8 @@ class GaussianSpec(_Objective, _Spec):
     def __post_init__(self) -> None:
         self._validate()
         _choice(self.sampler, SAMPLERS, "sampler")
+        self._check_kwargs(CRITICS, self.critic, "critic_kwargs")
+        self._check_kwargs(BOUNDS, self.bound, "bound_kwargs")
         _on_meta(lambda: build_critic(self.critic, 1, 1, **self.critic_kwargs))
         self._check_bound()
         for name in ("sigma_z", "sigma_eps"):

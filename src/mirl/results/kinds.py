@@ -26,17 +26,39 @@ from mirl.paper.two_view import TwoViewTrainer
 from mirl.runtime.loop import train_seeds
 from mirl.runtime.outcome import SeedResult
 
+Draw = tuple[str, int, str]
+"""``(setting, n, split)``: a run draws ``n`` distinct examples of ``split`` ("train" or
+"test") at once, ``n`` being the value of ``setting``."""
+
+
+def _two_view_draws(spec: TwoViewSpec) -> list[Draw]:
+    # Training batches and the Colab's testing batches come from the training set; the
+    # test bound is computed on whole test batches of the training batch size.
+    draws = [("batch_size", spec.batch_size, "train"), ("batch_size", spec.batch_size, "test")]
+    if spec.jacobian:
+        draws.append(("jacobian_samples", spec.jacobian_samples, "train"))
+    return draws
+
+
+def _adversarial_draws(spec: AdversarialSpec) -> list[Draw]:
+    return [("batch_size", spec.batch_size, "train")]
+
 
 @dataclass(frozen=True)
 class Kind:
     spec: type
     trainer: Callable
     uses_images: bool
+    draws: Callable[[Any], list[Draw]] = lambda spec: []
+    """What a run of this kind draws from the data set at once (see ``Draw``), so that a
+    setting too large for the data is refused before any training."""
 
 
 KINDS = {
-    TwoViewSpec.kind: Kind(TwoViewSpec, TwoViewTrainer, uses_images=True),
-    AdversarialSpec.kind: Kind(AdversarialSpec, AdversarialTrainer, uses_images=True),
+    TwoViewSpec.kind: Kind(TwoViewSpec, TwoViewTrainer, uses_images=True, draws=_two_view_draws),
+    AdversarialSpec.kind: Kind(
+        AdversarialSpec, AdversarialTrainer, uses_images=True, draws=_adversarial_draws
+    ),
     GaussianSpec.kind: Kind(GaussianSpec, GaussianTrainer, uses_images=False),
     EstimateSpec.kind: Kind(EstimateSpec, EstimateTrainer, uses_images=False),
 }

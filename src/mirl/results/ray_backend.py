@@ -31,7 +31,15 @@ from mirl.data.views import DATA_KINDS
 from mirl.results.kinds import kind_of
 from mirl.results.progress import Progress
 from mirl.results.store import ResultStore
-from mirl.results.sweep import SweepSummary, Task, collect, failed_results, record_meta, train_task
+from mirl.results.sweep import (
+    SweepSummary,
+    Task,
+    check_data,
+    collect,
+    failed_results,
+    record_meta,
+    train_task,
+)
 from mirl.runtime.outcome import SeedResult
 
 DEVICES = ("cpu", "cuda")
@@ -86,6 +94,8 @@ def _train_remote(task: Task, data_kind: str, device: str) -> tuple[list[SeedRes
     try:
         uses_images = kind_of(task.spec).uses_images
         data = _worker_data(data_kind, where) if uses_images else None
+        if data is not None:  # a node whose MNIST cache differs from the driver's
+            check_data(data, task)
         results = train_task(task, data, where, None)
     except Exception as error:  # a run that raises is recorded as failed; the sweep goes on
         results = failed_results(task.seeds, error)
@@ -175,7 +185,13 @@ def run_ray(
         )
         pending = {remote.remote(task, data_kind, device): task for task in tasks}
         while pending:
-            [ref], _ = ray.wait(list(pending), num_returns=1)
+            ready, _ = ray.wait(
+                list(pending), num_returns=1, timeout=max(progress.interval / 2, 1.0)
+            )
+            progress.tick()  # off a terminal, a line at least every interval while waiting
+            if not ready:
+                continue
+            [ref] = ready
             task = pending.pop(ref)
             try:
                 results, meta = ray.get(ref)

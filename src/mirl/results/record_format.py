@@ -2,10 +2,11 @@
 
 A record is the JSON object that ``ResultStore.write`` stores for one (run, seed). Its
 ``format`` says which version of this module wrote it. Reading checks every field's type,
-so a record with a valid checksum but a missing or odd field is reported as corrupt (and
-set aside on resume) instead of breaking whatever reads it; a record of an older format is
-upgraded on read; one of a newer format (written by a later mirl) is refused with a
-message naming both versions.
+so a record with a valid checksum but a missing, added or odd field is reported as corrupt
+(and set aside on resume) instead of breaking whatever reads it; a record of an older
+format is upgraded on read; one of a newer format (written by a later mirl) is refused
+with a message naming both versions. (Whether the spec is a valid run spec, and whether the
+record sits where its run and seed say, is checked by ``ResultStore.read``.)
 
 Format history:
 
@@ -16,13 +17,18 @@ Format history:
   training batches (``-colab_loss``). Upgrading a format-1 record renames the kind and drops
   its ``bound_value`` (the same number stays in ``test_loss``), since the Colab's value was
   not recorded then.
+- 3: ``data``, the data set a run trained on (``{"name", "sha256"}``, the ``identity`` of
+  ``mirl.data.ImageData``), or None for runs that train on no data set. It is part of a
+  run's identity: a sweep refuses to add seeds trained on other data. Records of formats 1
+  and 2 did not say; they are upgraded with ``data: None`` and ``data_unknown: True``.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-FORMAT = 2
+FORMAT = 3
 
 _FIELDS: dict[str, tuple[type, ...]] = {
     "format": (int,),
@@ -36,11 +42,31 @@ _FIELDS: dict[str, tuple[type, ...]] = {
     "seconds": (int, float),
     "meta": (dict,),
     "arrays_sha256": (str, type(None)),
+    "data": (dict, type(None)),
 }
+_SINCE = {"data": 3}
+"""Fields that a record of an older format lacks (and gets on upgrade)."""
+
+_META: dict[str, tuple[type, ...]] = {
+    "written": (int, float),
+    "seed_group": (list,),
+    "mirl_version": (str, type(None)),
+    "torch_version": (str, type(None)),
+    "python_version": (str, type(None)),
+    "device": (str, type(None)),
+    "device_name": (str, type(None)),
+    "host": (str, type(None)),
+    "backend": (str, type(None)),
+}
+"""The provenance keys readers use, and their types (other keys are kept as they are)."""
 
 
 class RecordFormatError(ValueError):
     """A record does not have the format it claims, or has a format this mirl cannot read."""
+
+
+def _is(value: Any, types: tuple[type, ...]) -> bool:
+    return isinstance(value, types) and (not isinstance(value, bool) or bool in types)
 
 
 def check(record: Any) -> dict[str, Any]:
@@ -48,30 +74,67 @@ def check(record: Any) -> dict[str, Any]:
     if not isinstance(record, dict):
         raise RecordFormatError(f"a record is a JSON object, not {type(record).__name__}")
     version = record.get("format")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise RecordFormatError(f"no format version (format: {version!r})")
+    if not _is(version, (int,)):
+        raise RecordFormatError(f"no format version (format: {version!r:.60})")
     if version > FORMAT:
         raise RecordFormatError(
             f"format {version} was written by a newer mirl; this one reads formats 1-{FORMAT}"
         )
     if version < 1:
         raise RecordFormatError(f"unknown format {version}")
-    for key, types in _FIELDS.items():
+    fields = {k: t for k, t in _FIELDS.items() if _SINCE.get(k, 1) <= version}
+    for key, types in fields.items():
         if key not in record:
             raise RecordFormatError(f"the field {key!r} is missing")
-        value = record[key]
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            raise RecordFormatError(f"the field {key!r} has the wrong type ({value!r:.60})")
+        if not _is(record[key], types):
+            raise RecordFormatError(f"the field {key!r} has the wrong type ({record[key]!r:.60})")
+    added = sorted(set(record) - set(fields))
+    if added:
+        raise RecordFormatError(f"unknown fields {added} for format {version}")
     if record["status"] not in ("ok", "failed"):
-        raise RecordFormatError(f"unknown status {record['status']!r}")
+        raise RecordFormatError(f"unknown status {record['status']!r:.60}")
+    if record["seed"] < 0:
+        raise RecordFormatError(f"negative seed {record['seed']}")
+    if not math.isfinite(record["seconds"]):
+        raise RecordFormatError(f"the field 'seconds' is not finite ({record['seconds']})")
     if not isinstance(record["spec"].get("kind"), str):
         raise RecordFormatError("its spec has no kind")
-    for row in record["rows"]:
-        if not isinstance(row, dict) or not isinstance(row.get("iteration"), int):
-            raise RecordFormatError("a row is not an object with an integer iteration")
+    _check_rows(record["rows"])
+    _check_meta(record["meta"])
+    if record.get("data") is not None:
+        _check_data(record["data"])
     if version == 1:
         record = _upgrade_from_1(record)
+    if version <= 2:
+        record = {**record, "format": FORMAT, "data": None}
     return record
+
+
+def _check_rows(rows: list[Any]) -> None:
+    for row in rows:
+        if not isinstance(row, dict) or not _is(row.get("iteration"), (int,)):
+            raise RecordFormatError("a row is not an object with an integer iteration")
+        for key, value in row.items():
+            if value is not None and not _is(value, (int, float)):
+                raise RecordFormatError(
+                    f"the value of {key!r} at iteration {row['iteration']} is not a number "
+                    f"({value!r:.60})"
+                )
+
+
+def _check_meta(meta: dict[str, Any]) -> None:
+    for key, types in _META.items():
+        if key in meta and not _is(meta[key], types):
+            raise RecordFormatError(f"meta[{key!r}] has the wrong type ({meta[key]!r:.60})")
+    group = meta.get("seed_group", [])
+    if not all(_is(s, (int,)) for s in group):
+        raise RecordFormatError(f"meta['seed_group'] is not a list of seeds ({group!r:.60})")
+
+
+def _check_data(data: dict[str, Any]) -> None:
+    keys_ok = "name" in data and set(data) <= {"name", "sha256"}
+    if not keys_ok or not all(isinstance(v, str) for v in data.values()):
+        raise RecordFormatError(f"the field 'data' is not {{name, sha256}} ({data!r:.80})")
 
 
 def _upgrade_from_1(record: dict[str, Any]) -> dict[str, Any]:
@@ -82,4 +145,4 @@ def _upgrade_from_1(record: dict[str, Any]) -> dict[str, Any]:
         rows = [{k: v for k, v in row.items() if k != "bound_value"} for row in rows]
     elif spec["kind"] == "gaussian":  # the table used to fill in bound_value
         rows = [{**row, "bound_value": row.get("train_bound")} for row in rows]
-    return {**record, "format": FORMAT, "spec": spec, "rows": rows}
+    return {**record, "format": 2, "spec": spec, "rows": rows}

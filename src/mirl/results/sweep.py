@@ -1,10 +1,13 @@
 """Sweeps: train many (run, seed group) tasks, store each seed as it finishes, resume.
 
 ``plan`` compares what is asked with what the store holds: finished seeds are skipped,
-missing, failed and corrupt ones are (re)done, and a run stored with other settings is an
-error rather than a silent mix. ``run_local`` trains the tasks one after another in this
-process; ``mirl.results.ray_backend`` runs them on a Ray cluster. Either way the driver writes the
-records, so a killed sweep loses only the tasks in flight.
+missing, failed and corrupt ones are (re)done, and a run stored with other settings or on
+other data is an error rather than a silent mix (a run whose stored seeds all failed does
+not bind: its records are set aside, and the summary says so). Given the data set, ``plan``
+also checks that every run's batches fit in it, before any training. ``run_local`` trains
+the tasks one after another in this process; ``mirl.results.ray_backend`` runs them on a
+Ray cluster. Either way the driver writes the records, so a killed sweep loses only the
+tasks in flight.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -21,20 +26,22 @@ from dataclasses import dataclass, field
 
 import torch
 
-from mirl.data.views import ImageData
+from mirl.data.views import DataSummary, ImageData
 from mirl.paper.spec import Spec
 from mirl.results.kinds import kind_of, train
 from mirl.results.progress import Progress
-from mirl.results.store import ResultStore
+from mirl.results.store import ResultStore, data_label
 from mirl.runtime.outcome import SeedResult
 
 
 @dataclass
 class Task:
-    """One unit of work: a spec trained for a group of seeds at once."""
+    """One unit of work: a spec trained for a group of seeds at once, on the data set whose
+    identity is ``data`` (None for runs that use none, or where it is not known)."""
 
     spec: Spec
     seeds: list[int]
+    data: dict[str, str] | None = None
 
     @property
     def label(self) -> str:
@@ -58,7 +65,13 @@ class SweepSummary:
     skipped: list[tuple[str, int]] = field(default_factory=list)
     failed: list[tuple[str, int, str]] = field(default_factory=list)
     set_aside: list[str] = field(default_factory=list)
+    set_aside_failed: list[str] = field(default_factory=list)
     seconds: float = 0.0
+
+    @property
+    def stored(self) -> int:
+        """Seeds this sweep has stored so far (finished or failed)."""
+        return len(self.trained) + len(self.failed)
 
     @property
     def ok(self) -> bool:
@@ -70,25 +83,65 @@ class SweepSummary:
             f"{len(self.failed)} failed, in {self.seconds:.0f} s; results in {out}"
         ]
         lines += [f"  set aside corrupt record: {p}" for p in self.set_aside]
+        lines += [
+            f"  set aside failed record made with other settings: {p}"
+            for p in self.set_aside_failed
+        ]
         lines += [f"  FAILED {run} seed {seed}: {error}" for run, seed, error in self.failed]
         return lines
 
 
+def check_fits(specs: Sequence[Spec], data: DataSummary) -> None:
+    """Raise ValueError, naming every setting too large for ``data``, if any run would draw
+    more examples at once than a split of the data set holds."""
+    sizes = {"train": data.n_train, "test": data.n_test}
+    problems = []
+    for spec in specs:
+        if not kind_of(spec).uses_images:
+            continue
+        for setting, n, split in kind_of(spec).draws(spec):
+            if n > sizes[split]:
+                problem = (
+                    f"{setting} {n} is larger than the {split} set of {data.name} "
+                    f"({sizes[split]} images)"
+                )
+                if problem not in problems:
+                    problems.append(problem)
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
 def plan(
-    store: ResultStore, specs: Sequence[Spec], seeds: Sequence[int], group_size: int | None = None
+    store: ResultStore,
+    specs: Sequence[Spec],
+    seeds: Sequence[int],
+    group_size: int | None = None,
+    data: DataSummary | None = None,
 ) -> tuple[list[Task], SweepSummary]:
     """The tasks still to do for ``specs`` x ``seeds``, in groups of at most ``group_size``
-    seeds (all pending seeds of a run in one group by default)."""
+    seeds (all pending seeds of a run in one group by default).
+
+    ``data`` is the data set the runs that train on images will use: their batches are
+    checked against its sizes, and its identity is part of the run's identity (tasks carry
+    it; stored seeds made on other data are refused). Without it, data is not checked.
+    Nothing is changed in the store unless the whole plan is accepted.
+    """
     if group_size is not None and group_size < 1:
         raise ValueError(f"the group size must be at least 1, got {group_size}")
     names = [s.run_id for s in specs]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
         raise ValueError(f"these runs would be stored under the same name: {', '.join(clashes)}")
+    if data is not None:
+        check_fits(specs, data)
+    identity = None if data is None else data.identity
+    conflicts = store.check_same_settings(specs, identity)
     summary = SweepSummary()
+    for conflict in conflicts:  # only runs whose stored seeds all failed get here
+        moved = store.set_aside_records(conflict.records, "failed")
+        summary.set_aside_failed += [str(p) for p in moved]
     tasks = []
     for spec in specs:
-        store.check_same_settings(spec)
         pending = []
         for seed in seeds:
             status = store.status(spec, seed)
@@ -99,7 +152,10 @@ def plan(
                 summary.set_aside.append(str(store.set_aside(spec, seed)))
             pending.append(seed)
         size = group_size or len(pending) or 1
-        tasks += [Task(spec, pending[i : i + size]) for i in range(0, len(pending), size)]
+        task_data = identity if kind_of(spec).uses_images else None
+        tasks += [
+            Task(spec, pending[i : i + size], task_data) for i in range(0, len(pending), size)
+        ]
     return tasks, summary
 
 
@@ -168,6 +224,15 @@ def train_task(
         ]
 
 
+def check_data(data: ImageData, task: Task) -> None:
+    """Raise ValueError if ``data`` is not the data set ``task`` was planned on."""
+    if task.data is not None and data.identity != task.data:
+        raise ValueError(
+            f"run {task.spec.run_id} was planned on {data_label(task.data)} but the data "
+            f"given is {data_label(data.identity)}"
+        )
+
+
 def run_local(
     tasks: Sequence[Task],
     store: ResultStore,
@@ -178,22 +243,53 @@ def run_local(
 ) -> SweepSummary:
     """Train ``tasks`` here, one after another, writing each seed's record as it finishes.
 
-    ``data()`` returns MNIST on ``device``; it is only called if a task needs it.
+    ``data()`` returns MNIST on ``device``; it is only called if a task needs it, and must
+    be the data set the tasks were planned on.
     """
     start = time.perf_counter()
     workers = probe_workers(device)
-    with ThreadPoolExecutor(workers) if workers else contextlib.nullcontext() as executor:
+    executor = ThreadPoolExecutor(workers) if workers else None
+    try:
         for task in tasks:
+            images = None
+            if kind_of(task.spec).uses_images:
+                images = data()
+                check_data(images, task)
             progress.start_task(task)
             try:
-                images = data() if kind_of(task.spec).uses_images else None
                 results = train_task(task, images, device, progress.step, executor)
             except Exception as error:  # a run that raises is recorded failed; the rest go on
                 results = failed_results(task.seeds, error)
             collect(task, results, store, summary, record_meta(device, task.seeds))
             progress.finish_task(task)
-    summary.seconds += time.perf_counter() - start
+    finally:
+        if executor is not None:  # interrupted: do not wait for probes nobody will store
+            executor.shutdown(wait=False, cancel_futures=True)
+        summary.seconds += time.perf_counter() - start
     return summary
+
+
+@contextlib.contextmanager
+def signals_deferred():
+    """Hold SIGINT and SIGTERM back while the block runs (a few milliseconds: storing a
+    task's records), so that a finished seed is stored whole before an interruption acts;
+    a signal that came meanwhile is raised again at the end of the block.
+
+    Python runs signal handlers in the main thread whichever thread the signal reached, so
+    this swaps the handlers there rather than masking the signal (a mask is per thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    signums = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, lambda signum, frame: held.append(signum)) for s in signums}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if held:
+            signal.raise_signal(held[0])
 
 
 def collect(
@@ -201,9 +297,10 @@ def collect(
 ) -> None:
     """Store a finished task's seeds and account for them in the summary."""
     run = task.spec.run_id
-    for result in results:
-        store.write(task.spec, result, meta)
-        if result.ok:
-            summary.trained.append((run, result.seed))
-        else:
-            summary.failed.append((run, result.seed, result.error))
+    with signals_deferred():
+        for result in results:
+            store.write(task.spec, result, meta, task.data)
+            if result.ok:
+                summary.trained.append((run, result.seed))
+            else:
+                summary.failed.append((run, result.seed, result.error))
