@@ -9,8 +9,8 @@ import os
 # suite does not crawl on a machine with other work on it (see mirl.runtime.devices).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import pytest
+import torch
 
 from mirl.data import ImageData, synthetic_mnist
 

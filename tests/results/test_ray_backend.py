@@ -24,8 +24,9 @@ pytest.importorskip("ray")
 from mirl import results
 from mirl.data import ImageData, synthetic_mnist
 from mirl.paper.experiments import experiment_specs
+from mirl.results import ray_backend
 from mirl.results.progress import Progress
-from mirl.results.ray_backend import CRASH_ENV, _remote_failure, run_ray
+from mirl.results.ray_backend import _remote_failure, run_ray
 from mirl.results.store import ResultStore
 from mirl.results.sweep import SweepSummary, plan, run_local
 
@@ -48,7 +49,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
     """A two-CPU Ray head node in a subprocess (``ray start --block``, every port free-picked,
-    token auth off on loopback), its workers able to crash on demand through ``CRASH_ENV``;
+    token auth off on loopback), and a folder of crash counters (see ``crashing_workers``);
     terminated (that process and its children only) after the module."""
     temp = Path(tempfile.mkdtemp(prefix="mirl-ray-"))  # short: Ray's socket paths must fit
     crash_dir = temp / "crash"
@@ -71,7 +72,7 @@ def cluster() -> Iterator[Cluster]:
         "--disable-usage-stats",
         f"--temp-dir={temp / 'ray'}",
     ]
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled", CRASH_ENV: str(crash_dir)}
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
     log_path = temp / "ray-start.log"
     with pytest.MonkeyPatch.context() as mp, open(log_path, "w") as log:
         mp.setenv("RAY_AUTH_MODE", "disabled")
@@ -94,6 +95,23 @@ SPEC = {(s.experiment, s.name): s for s in SPECS}
 CRASH_ONCE = SPEC["noniid", "iid-infonce"]  # its worker is killed once, then the retry runs
 ALWAYS = SPEC["noniid", "iid-nwj"]  # its worker is killed on every attempt
 MAX_RETRIES = 1
+
+
+def crashing_workers(crash_dir: Path):
+    """The Ray task function, as a closure (so Ray ships it by value to the workers) that
+    first exits the worker process abruptly, as a killed worker would, while the counter
+    file ``<experiment>.<run name>`` in ``crash_dir`` holds n > 0 (writing n - 1 back)."""
+    train_remote = ray_backend._train_remote
+
+    def crashing(task, *args):
+        counter = crash_dir / f"{task.spec.experiment}.{task.spec.name}"
+        left = int(counter.read_text()) if counter.exists() else 0
+        if left > 0:
+            counter.write_text(str(left - 1))
+            os._exit(1)
+        return train_remote(task, *args)
+
+    return crashing
 
 
 def _run(spec) -> str:
@@ -143,7 +161,9 @@ def first(cluster, tmp_path_factory) -> FirstSweep:
     counters = {_run(CRASH_ONCE): 1, _run(ALWAYS): 5}
     for spec in (CRASH_ONCE, ALWAYS):
         (cluster.crash_dir / f"{spec.experiment}.{spec.name}").write_text(str(counters[_run(spec)]))
-    _, summary, log = _ray_sweep(out, cluster)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ray_backend, "_train_remote", crashing_workers(cluster.crash_dir))
+        _, summary, log = _ray_sweep(out, cluster)
     left = {
         _run(spec): int((cluster.crash_dir / f"{spec.experiment}.{spec.name}").read_text())
         for spec in (CRASH_ONCE, ALWAYS)

@@ -124,7 +124,7 @@ def test_a_group_that_runs_out_of_device_memory_splits_in_halves(monkeypatch):
 
     calls = []
 
-    def fake_train(spec, seeds, data, device, on_step, probe_executor=None):
+    def fake_train(spec, seeds, **kwargs):
         calls.append(list(seeds))
         if len(seeds) > 2:
             raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")

@@ -55,8 +55,8 @@ class Progress:
             dynamic_ncols=True,
             smoothing=0.05,
         )
-        self._task = None
-        self._task_steps = 0
+        self._running: dict[int, tuple[object, int]] = {}  # id(task) -> (task, steps done)
+        self._task = None  # the task of ``step``, trained in this process
         self._task_start = time.perf_counter()
         self._start = time.perf_counter()
         self._last = (self._start, 0)  # time and sweep steps of the last line
@@ -65,17 +65,36 @@ class Progress:
 
     def start_task(self, task) -> None:
         self._task = task
-        self._task_steps = 0
+        self._running[id(task)] = (task, 0)
         self._task_start = time.perf_counter()
         self.bar.set_description(f"run {self.done_tasks + 1}/{self.total_tasks} {task.label}")
 
     def step(self, steps_done: int) -> None:
         """Called by the trainer with the number of steps the current task has done."""
-        if steps_done > self._task_steps:
-            self.bar.update(steps_done - self._task_steps)
-            self._task_steps = steps_done
+        self.update(self._task, steps_done)
+
+    def update(self, task, steps_done: int) -> None:
+        """``task`` (one of several in flight, say) has done ``steps_done`` steps."""
+        _, before = self._running.get(id(task), (task, 0))
+        if steps_done > before or id(task) not in self._running:
+            self.bar.update(steps_done - before)
+            self._running[id(task)] = (task, steps_done)
         if self._log and time.monotonic() >= self._next_line:
             self.tick()
+
+    def restart(self, task) -> None:
+        """``task`` starts again from step 0 (its worker died): take back its steps."""
+        _, before = self._running.pop(id(task), (task, 0))
+        self.bar.update(-before)
+
+    def note(self, message: str) -> None:
+        """A line about the sweep (a worker lost, say), above the bar on a terminal."""
+        if self.quiet:
+            return
+        if self.bar.disable:
+            self._print(message)
+        else:
+            self.bar.write(message, file=self.stream)
 
     def tick(self) -> None:
         """Write the status line off a terminal, if ``interval`` has passed since the last."""
@@ -87,8 +106,10 @@ class Progress:
         """Count ``task`` done; ``seconds`` (default: since ``start_task``) goes in the log."""
         self.done_tasks += 1
         self.done_steps += task.steps
-        self._task = None
-        self._task_steps = 0
+        _, counted = self._running.pop(id(task), (task, 0))
+        self.bar.update(task.steps - counted)  # the steps a failed or remote task did not report
+        if task is self._task:
+            self._task = None
         if self._log:
             if seconds is None:
                 seconds = time.perf_counter() - self._task_start
@@ -98,20 +119,23 @@ class Progress:
         """Where the sweep stands: the task in training, steps, rate since the last line,
         and the time left at the sweep's mean rate."""
         now = time.perf_counter()
-        task, task_steps = self._task, self._task_steps
-        steps = self.done_steps + task_steps
+        steps = self.done_steps + sum(done for _, done in self._running.values())
         last_time, last_steps = self._last
         self._last = (now, steps)
         rate = (steps - last_steps) / max(now - last_time, 1e-9)
         mean = steps / max(now - self._start, 1e-9)
         left = self.total_steps - steps
         eta = duration(left / mean) if mean > 0 else "unknown"
-        where = (
-            f"run {self.done_tasks + 1}/{self.total_tasks} {task.label}: "
-            f"step {task_steps}/{task.steps}"
-            if task is not None
-            else f"{self.done_tasks}/{self.total_tasks} runs done"
-        )
+        if len(self._running) == 1:
+            ((task, task_steps),) = self._running.values()
+            where = (
+                f"run {self.done_tasks + 1}/{self.total_tasks} {task.label}: "
+                f"step {task_steps}/{task.steps}"
+            )
+        else:
+            where = f"{self.done_tasks}/{self.total_tasks} runs done"
+            if self._running:
+                where += f", {len(self._running)} in flight"
         return (
             f"[{duration(now - self._start)}] {where}; sweep {steps}/{self.total_steps} steps, "
             f"{rate:.1f} steps/s, ETA {eta}"

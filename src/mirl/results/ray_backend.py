@@ -18,10 +18,8 @@ fetch``, with ``MIRL_DATA`` set alike) or a network.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from types import ModuleType
 
 import torch
@@ -40,15 +38,10 @@ from mirl.results.sweep import (
     record_meta,
     train_task,
 )
+from mirl.runtime.devices import configure_threads
 from mirl.runtime.outcome import SeedResult
 
 DEVICES = ("cpu", "cuda")
-
-CRASH_ENV = "MIRL_RAY_CRASH_DIR"
-"""Fault injection, for the tests: when this variable names a directory in a worker's
-environment and the file ``<experiment>.<run name>`` there holds a count n > 0, the worker
-writes n - 1 back and exits at once (``os._exit(1)``) instead of training, as a killed
-worker would. Unset, it costs one ``os.environ`` lookup per task."""
 
 _WORKER_DATA: dict[tuple[str, str], ImageData] = {}
 """MNIST (or the synthetic stand-in) on the worker's device, loaded once per worker process."""
@@ -64,18 +57,6 @@ def _import_ray() -> ModuleType:
     return ray
 
 
-def _maybe_crash(task: Task) -> None:
-    """Exit the worker process abruptly if ``CRASH_ENV`` asks for it (see there)."""
-    folder = os.environ.get(CRASH_ENV)
-    if not folder:
-        return
-    counter = Path(folder) / f"{task.spec.experiment}.{task.spec.name}"
-    left = int(counter.read_text()) if counter.exists() else 0
-    if left > 0:
-        counter.write_text(str(left - 1))
-        os._exit(1)
-
-
 def _worker_data(kind: str, device: torch.device) -> ImageData:
     key = (kind, str(device))
     if key not in _WORKER_DATA:
@@ -83,12 +64,15 @@ def _worker_data(kind: str, device: torch.device) -> ImageData:
     return _WORKER_DATA[key]
 
 
-def _train_remote(task: Task, data_kind: str, device: str) -> tuple[list[SeedResult], dict]:
+def _train_remote(
+    task: Task, data_kind: str, device: str, capture: bool | None = None
+) -> tuple[list[SeedResult], dict]:
     """Runs in a Ray worker: train ``task``; return its results and the worker's provenance.
 
-    Under Ray, ``"cuda"`` is the one GPU the task was given (Ray sets CUDA_VISIBLE_DEVICES).
+    Under Ray, ``"cuda"`` is the one GPU the task was given (Ray sets CUDA_VISIBLE_DEVICES);
+    the task was given one CPU, so torch gets one thread (``MIRL_THREADS`` overrides).
     """
-    _maybe_crash(task)
+    configure_threads(1)
     where = torch.device(device)
     meta = {**record_meta(where, task.seeds), "backend": "ray"}
     try:
@@ -96,7 +80,7 @@ def _train_remote(task: Task, data_kind: str, device: str) -> tuple[list[SeedRes
         data = _worker_data(data_kind, where) if uses_images else None
         if data is not None:  # a node whose MNIST cache differs from the driver's
             check_data(data, task)
-        results = train_task(task, data, where, None)
+        results = train_task(task, data, where, None, capture=capture)
     except Exception as error:  # a run that raises is recorded as failed; the sweep goes on
         results = failed_results(task.seeds, error)
     return results, meta
@@ -152,6 +136,7 @@ def run_ray(
     progress: Progress,
     address: str | None = None,
     max_retries: int = 2,
+    capture: bool | None = None,
 ) -> SweepSummary:
     """Train ``tasks`` on a Ray cluster, storing each task's seeds as soon as it finishes.
 
@@ -171,7 +156,8 @@ def run_ray(
         fetch_mnist()  # once, here, rather than by every worker at once on a shared disk
     connected_here = not ray.is_initialized()
     if connected_here:
-        ray.init(address=address)
+        # Workers' OpenMP threads sleep while they wait (see mirl.runtime.devices).
+        ray.init(address=address, runtime_env={"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}})
     start = time.perf_counter()
     pending = {}
     try:
@@ -183,7 +169,7 @@ def run_ray(
             max_retries=max_retries,
             retry_exceptions=False,
         )
-        pending = {remote.remote(task, data_kind, device): task for task in tasks}
+        pending = {remote.remote(task, data_kind, device, capture): task for task in tasks}
         while pending:
             ready, _ = ray.wait(
                 list(pending), num_returns=1, timeout=max(progress.interval / 2, 1.0)

@@ -31,6 +31,7 @@ from mirl.paper.spec import Spec
 from mirl.results.kinds import kind_of, train
 from mirl.results.progress import Progress
 from mirl.results.store import ResultStore, data_label
+from mirl.runtime.devices import available_cores, device_name
 from mirl.runtime.outcome import SeedResult
 
 
@@ -164,17 +165,12 @@ def record_meta(device: torch.device | str, group: Sequence[int]) -> dict:
     from mirl import __version__
 
     device = torch.device(device)
-    name = (
-        torch.cuda.get_device_name(device)
-        if device.type == "cuda"
-        else platform.processor() or "cpu"
-    )
     return {
         "mirl_version": __version__,
         "torch_version": torch.__version__,
         "python_version": sys.version.split()[0],
         "device": str(device),
-        "device_name": name,
+        "device_name": device_name(device),
         "host": platform.node(),
         "seed_group": list(group),
     }
@@ -187,12 +183,15 @@ def failed_results(seeds: Sequence[int], error: BaseException) -> list[SeedResul
     return [SeedResult(seed, error=f"{type(error).__name__}: {error}{at}") for seed in seeds]
 
 
-def probe_workers(device: torch.device | str) -> int:
-    """Threads for saga probes running beside training: on a GPU, every CPU core but one
-    (``MIRL_PROBE_WORKERS`` overrides); on the CPU none, as training needs the cores."""
+def probe_workers(device: torch.device | str, processes: int = 1) -> int:
+    """Threads for saga probes and Jacobian spectra beside training: on a GPU, this
+    process's share of the CPU cores but one (``MIRL_PROBE_WORKERS`` overrides); on the CPU
+    none, as training needs the cores."""
     if "MIRL_PROBE_WORKERS" in os.environ:
         return int(os.environ["MIRL_PROBE_WORKERS"])
-    return max(1, (os.cpu_count() or 2) - 1) if torch.device(device).type == "cuda" else 0
+    if torch.device(device).type != "cuda":
+        return 0
+    return max(1, available_cores() // processes - 1)
 
 
 def train_task(
@@ -201,6 +200,7 @@ def train_task(
     device: torch.device,
     on_step: Callable[[int], None] | None,
     probe_executor: Executor | None = None,
+    capture: bool | None = None,
 ) -> list[SeedResult]:
     """Train one task; on a CUDA out-of-memory error, split its seeds in two and go on."""
     try:
@@ -211,6 +211,7 @@ def train_task(
             data=data,
             on_step=on_step,
             probe_executor=probe_executor,
+            capture=capture,
         )
     except torch.cuda.OutOfMemoryError:
         if len(task.seeds) == 1:
@@ -220,7 +221,9 @@ def train_task(
         return [
             result
             for part in (task.seeds[:half], task.seeds[half:])
-            for result in train_task(Task(task.spec, part), data, device, on_step, probe_executor)
+            for result in train_task(
+                Task(task.spec, part, task.data), data, device, on_step, probe_executor, capture
+            )
         ]
 
 
@@ -240,11 +243,13 @@ def run_local(
     data: Callable[[], ImageData],
     device: torch.device,
     progress: Progress,
+    capture: bool | None = None,
 ) -> SweepSummary:
     """Train ``tasks`` here, one after another, writing each seed's record as it finishes.
 
     ``data()`` returns MNIST on ``device``; it is only called if a task needs it, and must
-    be the data set the tasks were planned on.
+    be the data set the tasks were planned on. ``capture``: replay steps as CUDA graphs
+    (default: on CUDA).
     """
     start = time.perf_counter()
     workers = probe_workers(device)
@@ -257,7 +262,7 @@ def run_local(
                 check_data(images, task)
             progress.start_task(task)
             try:
-                results = train_task(task, images, device, progress.step, executor)
+                results = train_task(task, images, device, progress.step, executor, capture)
             except Exception as error:  # a run that raises is recorded failed; the rest go on
                 results = failed_results(task.seeds, error)
             collect(task, results, store, summary, record_meta(device, task.seeds))

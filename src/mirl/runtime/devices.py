@@ -44,19 +44,15 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def configure_threads(processes: int = 1) -> int:
-    """Give this process its share of the cores for torch's intra-op threads: the cores
-    divided among ``processes`` processes working side by side (at least one), or
-    ``MIRL_THREADS`` if set. Returns the count."""
-    if os.environ.get(THREADS_ENV):
-        try:
-            threads = int(os.environ[THREADS_ENV])
-        except ValueError:
-            raise ValueError(f"{THREADS_ENV} must be a positive integer") from None
+def configure_threads(share: int) -> int:
+    """Give torch's intra-op threads this process's ``share`` of the cores (at least one),
+    or ``MIRL_THREADS`` if set. Returns the count."""
+    threads = max(1, share)
+    chosen = os.environ.get(THREADS_ENV)
+    if chosen:
+        threads = int(chosen) if chosen.isdigit() else 0
         if threads < 1:
-            raise ValueError(f"{THREADS_ENV} must be a positive integer, got {threads}")
-    else:
-        threads = max(1, available_cores() // max(1, processes))
+            raise ValueError(f"{THREADS_ENV} must be a positive integer, got {chosen!r}")
     torch.set_num_threads(threads)
     return threads
 

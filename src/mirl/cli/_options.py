@@ -1,0 +1,81 @@
+"""What several commands parse alike: the device, ``--set``, name lists, the data set."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Sequence
+
+DEVICE_HELP = "auto, cpu, cuda or cuda:N"
+
+
+def device(name: str, *, local: bool = True):
+    """The torch device ``name`` asks for; with ``local``, one this machine has."""
+    import torch
+
+    if name == "auto":
+        if local:
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device("cpu")  # the driver may have no GPU where Ray's workers do
+    try:
+        chosen = torch.device(name)
+    except (RuntimeError, ValueError):
+        chosen = None
+    if chosen is None or chosen.type not in ("cpu", "cuda", "mps"):
+        raise SystemExit(f"mirl: unknown --device {name!r}; use {DEVICE_HELP}")
+    if not local:
+        return chosen
+    if chosen.type == "cuda":
+        if not torch.cuda.is_available():
+            raise SystemExit("mirl: --device cuda asked for, but torch sees no CUDA device")
+        count = torch.cuda.device_count()
+        if chosen.index is not None and chosen.index >= count:
+            raise SystemExit(
+                f"mirl: --device {name} asked for, but torch sees {count} CUDA device(s)"
+            )
+    if chosen.type == "mps" and not torch.backends.mps.is_available():
+        raise SystemExit("mirl: --device mps asked for, but torch sees no MPS device")
+    return chosen
+
+
+def parse_set(values: Sequence[str]) -> dict:
+    """``--set key=value`` pairs; the value is read as JSON when it parses, else as a string."""
+    out = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"mirl: --set expects FIELD=VALUE, got {item!r}")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        if isinstance(value, float) and not math.isfinite(value):
+            value = raw  # NaN and Infinity parse as JSON, but no setting takes them
+        if key.endswith("_kwargs") and not isinstance(value, dict):
+            raise SystemExit(
+                f"mirl: --set {key} expects a JSON object, e.g. {key}='{{\"name\": 1}}', "
+                f"got {raw!r}"
+            )
+        out[key] = value
+    return out
+
+
+def names(value: str) -> list[str]:
+    """A comma-separated list of names, without blanks."""
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+@functools.lru_cache(maxsize=1)
+def image_data(kind: str, device: str):
+    """The data set on ``device``, loaded once per process (a run and the baseline share it)."""
+    from mirl.data import ImageData
+
+    return ImageData.load(kind, device)
+
+
+def data_errors() -> tuple[type[Exception], ...]:
+    """The errors of fetching and reading data, which are the user's to fix."""
+    from mirl.data.mnist import DataError
+
+    return (DataError,)

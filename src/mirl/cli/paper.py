@@ -1,0 +1,201 @@
+"""The paper's commands: ``list``, ``data``, ``baseline``, ``run`` and ``reproduce``."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mirl.cli._options import data_errors, device, image_data, parse_set
+from mirl.cli._sweeps import add_execution_options, check_execution_arguments, run_sweep, writer
+
+EXPERIMENT_OVERRIDES = {
+    # flag: the type of the run setting of the same name
+    "steps": int,
+    "evals": int,
+    "lr": float,
+    "batch_size": int,
+    "probe": str,
+}
+
+
+def _overrides(args) -> dict:
+    overrides = {k: getattr(args, k) for k in EXPERIMENT_OVERRIDES if getattr(args, k) is not None}
+    overrides.update(parse_set(args.set))
+    return overrides
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    from mirl.paper.experiments import PROFILES
+
+    p.add_argument(
+        "--profile", default="quick", choices=sorted(PROFILES), help="scale (default: quick)"
+    )
+    p.add_argument("--seeds", type=int, help="number of seeds (default: the profile's)")
+    for flag, kind in EXPERIMENT_OVERRIDES.items():
+        extra = {"choices": ["sklearn", "torch"]} if flag == "probe" else {}
+        p.add_argument(
+            f"--{flag.replace('_', '-')}", dest=flag, type=kind, help=f"override {flag}", **extra
+        )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override any run setting, e.g. --set noise_std=0.1 (repeatable)",
+    )
+    p.add_argument(
+        "--data",
+        default="mnist",
+        choices=["mnist", "synthetic"],
+        help="real MNIST, or the small synthetic stand-in used by the tests",
+    )
+    add_execution_options(p)
+    p.add_argument("--out", help="output directory (default: results/PROFILE)")
+
+
+def _sweep(args, names: Sequence[str]) -> tuple[object, list[int], list]:
+    """The device, seeds and run specs that ``args`` ask for; a one-line error if any is
+    invalid, before anything touches the disk."""
+    from mirl.paper.experiments import PROFILES, experiment_specs
+
+    where = check_execution_arguments(args)
+    seeds = list(range(PROFILES[args.profile].seeds if args.seeds is None else args.seeds))
+    if not seeds:
+        raise SystemExit("mirl: --seeds must be at least 1")
+    try:
+        specs = [
+            s for name in names for s in experiment_specs(name, args.profile, _overrides(args))
+        ]
+    except ValueError as err:
+        raise SystemExit(f"mirl: {err}") from None
+    return where, seeds, specs
+
+
+def _experiment_names(arg: str | None) -> list[str]:
+    """The experiments ``--experiments`` names (all six when it is absent)."""
+    from mirl.paper.experiments import EXPERIMENTS
+
+    if arg is None:
+        return list(EXPERIMENTS)
+    names = [n.strip() for n in arg.split(",")]
+    if not any(names):
+        raise SystemExit(
+            f"mirl: --experiments is empty; name some of {', '.join(EXPERIMENTS)}, "
+            "or leave it out for all six"
+        )
+    if not all(names):
+        raise SystemExit(f"mirl: --experiments {arg!r} has an empty name")
+    unknown = [n for n in names if n not in EXPERIMENTS]
+    if unknown:
+        raise SystemExit(f"mirl: unknown experiments {unknown}; valid: {', '.join(EXPERIMENTS)}")
+    return list(dict.fromkeys(names))
+
+
+def cmd_list(args) -> int:
+    from mirl.paper.experiments import EXPERIMENTS, PROFILES
+
+    width = max(map(len, EXPERIMENTS))
+    for e in EXPERIMENTS.values():
+        print(f"{e.name:<{width}}  {e.figure:<16} {e.description}")
+    print(
+        "\nprofiles: "
+        + "; ".join(f"{p.name} ({p.seeds} seeds): {p.description}" for p in PROFILES.values())
+    )
+    return 0
+
+
+def cmd_data(args) -> int:
+    from mirl.data.mnist import DataError, data_dir, fetch_mnist
+
+    try:
+        path = fetch_mnist(args.root, force=args.force)
+    except DataError as err:
+        print(f"mirl: {err}", file=sys.stderr)
+        return 1
+    print(f"MNIST verified and cached at {path} (MIRL_DATA={data_dir(args.root)})")
+    return 0
+
+
+def cmd_baseline(args) -> int:
+    from mirl.paper.baseline import pixel_baseline
+
+    if not (math.isfinite(args.noise) and args.noise >= 0):
+        raise SystemExit(f"mirl: --noise must be a number >= 0, got {args.noise}")
+    where = device(args.device)
+    try:
+        data = image_data(args.data, str(where))
+    except data_errors() as err:
+        raise SystemExit(f"mirl: {err}") from None
+    accuracy = pixel_baseline(data, args.noise, args.probe)
+    print(
+        f"linear probe on the top-half pixels (noise std {args.noise}, {args.probe}): "
+        f"{accuracy:.4f}"
+    )
+    return 0
+
+
+def cmd_run(args) -> int:
+    from mirl.paper.experiments import EXPERIMENTS
+
+    if args.experiment not in EXPERIMENTS:
+        raise SystemExit(
+            f"mirl: unknown experiment {args.experiment!r}; valid: {', '.join(EXPERIMENTS)}"
+        )
+    where, seeds, specs = _sweep(args, [args.experiment])
+    out = Path(args.out or f"results/{args.profile}")
+    with writer(out, args.command_line):
+        return 0 if run_sweep(args, specs, seeds, out, where) else 1
+
+
+def cmd_reproduce(args) -> int:
+    from mirl.paper.baseline import ensure_baseline
+    from mirl.report import plot_all, write_report
+
+    where, seeds, specs = _sweep(args, _experiment_names(args.experiments))
+    out = Path(args.out or f"results/{args.profile}")
+    with writer(out, args.command_line):
+        ok = run_sweep(args, specs, seeds, out, where)
+        try:
+            data = image_data(args.data, str(device(args.device)))
+        except data_errors() as err:
+            raise SystemExit(f"mirl: {err}") from None
+        ensure_baseline(out, data)
+        for path in plot_all(out):
+            print(path)
+        print(write_report(out))
+    return 0 if ok else 1
+
+
+def register(sub) -> None:
+    """The paper's subcommands."""
+    sub.add_parser("list", help="the experiments, their figures, and the profiles").set_defaults(
+        fn=cmd_list
+    )
+
+    p = sub.add_parser("data", help="MNIST: fetch, verify and cache it")
+    p.add_argument("action", choices=["fetch"])
+    p.add_argument("--root", help="cache directory (default: $MIRL_DATA or the user cache dir)")
+    p.add_argument("--force", action="store_true", help="fetch again even if the cache is valid")
+    p.set_defaults(fn=cmd_data)
+
+    p = sub.add_parser("baseline", help="the linear probe on noisy half-image pixels (~0.835)")
+    p.add_argument("--noise", type=float, default=0.05)
+    p.add_argument("--probe", default="sklearn", choices=["sklearn", "torch"])
+    p.add_argument("--device", default="auto")
+    p.add_argument("--data", default="mnist", choices=["mnist", "synthetic"])
+    p.set_defaults(fn=cmd_baseline)
+
+    p = sub.add_parser("run", help="run one experiment, resuming what an output directory holds")
+    p.add_argument("experiment")
+    _add_run_options(p)
+    p.set_defaults(fn=cmd_run)
+
+    p = sub.add_parser(
+        "reproduce", help="run experiments, then draw every figure and write report.html"
+    )
+    p.add_argument("--experiments", help="comma-separated names (default: all six)")
+    _add_run_options(p)
+    p.set_defaults(fn=cmd_reproduce)

@@ -1,0 +1,103 @@
+"""Several runs in flight in worker processes: the same records as one process, and a
+worker that dies is reported and its task redone with nothing stored lost."""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+import signal
+
+import pandas as pd
+import pytest
+import torch
+
+from mirl.cli import main
+from mirl.paper.experiments import experiment_specs
+from mirl.results import load
+from mirl.results.jobs import check_jobs, run_jobs, task_cost
+from mirl.results.progress import Progress
+from mirl.results.store import ResultStore
+from mirl.results.sweep import Task, plan, run_local
+
+SPECS = experiment_specs("critic_impact", "smoke")[:2] + experiment_specs("noniid", "smoke")[:2]
+SEEDS = [0, 1]
+CPU = torch.device("cpu")
+
+
+def comparable(out) -> pd.DataFrame:
+    frame = load(out)
+    keep = [c for c in frame.columns if "seconds" not in c]
+    order = ["exp_name", "name", "run", "iteration"]
+    return frame[keep].sort_values(order).reset_index(drop=True)
+
+
+def sweep(out, jobs: int | None, progress_class=Progress) -> tuple[object, str]:
+    from mirl.data import ImageData
+    from mirl.data.views import data_summary
+
+    store = ResultStore(out)
+    tasks, summary = plan(store, SPECS, SEEDS, 1, data_summary("synthetic"))
+    stream = io.StringIO()
+    progress = progress_class(tasks, stream=stream)
+    if jobs is None:
+        data = ImageData.load("synthetic", CPU)
+        summary = run_local(tasks, store, summary, lambda: data, CPU, progress)
+    else:
+        summary = run_jobs(tasks, store, summary, "synthetic", CPU, progress, jobs)
+    progress.close()
+    return summary, stream.getvalue()
+
+
+@pytest.fixture(scope="module")
+def alone(tmp_path_factory):
+    out = tmp_path_factory.mktemp("alone")
+    summary, _ = sweep(out, None)
+    assert summary.ok
+    return comparable(out)
+
+
+def test_worker_processes_store_what_one_process_stores(tmp_path, alone):
+    summary, _ = sweep(tmp_path, 2)
+    assert summary.ok and len(summary.trained) == len(SPECS) * len(SEEDS)
+    pd.testing.assert_frame_equal(comparable(tmp_path), alone)
+
+
+class KillsOneWorker(Progress):
+    """Kills a worker process the first time a task is handed out after the first one."""
+
+    killed = False
+
+    def update(self, task, steps_done: int) -> None:
+        super().update(task, steps_done)
+        if not KillsOneWorker.killed and len(self._running) == 2:
+            worker = multiprocessing.active_children()[0]
+            os.kill(worker.pid, signal.SIGKILL)
+            KillsOneWorker.killed = True
+
+
+def test_a_killed_worker_is_reported_and_its_task_redone(tmp_path, alone):
+    summary, log = sweep(tmp_path, 2, KillsOneWorker)
+    assert KillsOneWorker.killed
+    assert "a worker died (exit code -9)" in log
+    assert summary.ok and len(summary.trained) == len(SPECS) * len(SEEDS)
+    pd.testing.assert_frame_equal(comparable(tmp_path), alone)
+
+
+def test_bad_job_counts_are_refused_with_the_reason():
+    with pytest.raises(ValueError, match="--jobs must be at least 1, got 0"):
+        check_jobs(0, CPU)
+    with pytest.raises(ValueError, match=r"exceeds the \d+ CPU cores"):
+        check_jobs(10_000, CPU)
+    with pytest.raises(SystemExit, match="mirl: --jobs must be at least 1, got 0"):
+        main(["run", "noniid", "--profile", "smoke", "--jobs", "0", "--out", "/nonexistent"])
+    with pytest.raises(SystemExit, match="--jobs takes a number or 'auto'"):
+        main(["run", "noniid", "--profile", "smoke", "--jobs", "many", "--out", "/nonexistent"])
+
+
+def test_the_longest_tasks_go_first():
+    flow = Task(experiment_specs("invertible", "paper")[0], [0, 1])
+    mlp = Task(experiment_specs("critic_impact", "paper")[0], [0, 1])
+    noniid = Task(experiment_specs("noniid", "paper")[0], [0, 1])
+    assert task_cost(flow) > task_cost(mlp) > task_cost(noniid)
+    assert task_cost(Task(mlp.spec, [0, 1, 2, 3])) == 2 * task_cost(mlp)
