@@ -4,8 +4,8 @@ For each timed paper run (``mirl.bench.items``), two trainers of the same K seed
 from the same initialization; one takes N eager steps, the other N steps through
 ``CapturedStep`` (3 eager, the capture, then replays). The script reports the largest
 difference of their parameters and of the per-step training bounds or losses, relative to
-the parameters' scale. Then every experiment's smoke profile is trained on real MNIST with
-and without capture through ``mirl.results.train``, and the rows are compared.
+the parameters' scale. Then every experiment's smoke profile is trained on the synthetic
+stand-in with and without capture through ``mirl.results.train``, and the rows compared.
 
     python benchmarks/capture_check.py --out benchmarks/results/capture-check-cuda.json
 
@@ -88,7 +88,7 @@ def main() -> None:
     ]
     for record in steps:
         print(json.dumps(record), flush=True)
-    rows = compare_rows(data)
+    rows = compare_rows(ImageData.load("synthetic", "cuda"))
     for record in rows:
         print(json.dumps(record), flush=True)
     result = {

@@ -46,12 +46,23 @@ def main() -> None:
     parser.add_argument(
         "--previous", help="a record of earlier commands of the same reproduction, to add to"
     )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        help="seconds after which mirl reproduce is stopped (SIGTERM: finished seeds stay "
+        "stored and a later command resumes); the record says it did not complete",
+    )
     parser.add_argument("arguments", nargs=argparse.REMAINDER, help="-- then mirl reproduce's")
     args = parser.parse_args()
     arguments = [a for a in args.arguments if a != "--"]
     command = [sys.executable, "-m", "mirl.cli", "reproduce", *arguments]
     start = time.perf_counter()
-    done = subprocess.run(command)
+    process = subprocess.Popen(command)
+    try:
+        code = process.wait(timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        code = process.wait()
     wall = time.perf_counter() - start
     root = Path(arguments[arguments.index("--out") + 1])
     device = arguments[arguments.index("--device") + 1] if "--device" in arguments else "cpu"
@@ -66,11 +77,15 @@ def main() -> None:
         "device": device,
         "device_name": device_name(device),
         "torch_version": torch.__version__,
-        "commands": [*(previous["commands"] if previous else []), {
-            "argv": ["mirl", "reproduce", *arguments],
-            "exit_code": done.returncode,
-            "wall_seconds": wall,
-        }],
+        "commands": [
+            *(previous["commands"] if previous else []),
+            {
+                "argv": ["mirl", "reproduce", *arguments],
+                "exit_code": code,
+                "wall_seconds": wall,
+            },
+        ],
+        "completed": code == 0,
         "wall_seconds": wall + (previous["wall_seconds"] if previous else 0.0),
         "per_experiment_seconds": spans(root),
         "end_values": json.loads(final.to_json(orient="records")),

@@ -184,14 +184,16 @@ def failed_results(seeds: Sequence[int], error: BaseException) -> list[SeedResul
 
 
 def probe_workers(device: torch.device | str, processes: int = 1) -> int:
-    """Threads for saga probes and Jacobian spectra beside training: on a GPU, this
-    process's share of the CPU cores but one (``MIRL_PROBE_WORKERS`` overrides); on the CPU
-    none, as training needs the cores."""
+    """Threads for saga probes and Jacobian spectra beside training on a GPU: every core
+    but the one training (or, with several processes, this process's share of the cores,
+    their training threads mostly waiting on the GPU). On the CPU none, as training needs
+    the cores. ``MIRL_PROBE_WORKERS`` overrides."""
     if "MIRL_PROBE_WORKERS" in os.environ:
         return int(os.environ["MIRL_PROBE_WORKERS"])
     if torch.device(device).type != "cuda":
         return 0
-    return max(1, available_cores() // processes - 1)
+    cores = available_cores()
+    return max(1, cores - 1 if processes == 1 else cores // processes)
 
 
 def train_task(

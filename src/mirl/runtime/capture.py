@@ -60,7 +60,9 @@ class CapturedStep:
         for stream, n in zip(self.streams, self.draws, strict=True):
             stream.reserve(n)
         self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph):
+        # thread_local: threads of this process that use CUDA meanwhile (none of mirl's
+        # probe and spectra threads should) do not invalidate the capture.
+        with torch.cuda.graph(self.graph, capture_error_mode="thread_local"):
             self.step()
         # Capturing recorded the reads without running them.
         for stream, n in zip(self.streams, self.draws, strict=True):
