@@ -18,14 +18,14 @@ python3 -c "import torch, sklearn; print('torch', torch.__version__, 'sklearn', 
 section() { echo "== $1 ($(date +%T))"; }
 
 section "1. captured vs eager"
-timeout 150 python3 benchmarks/capture_check.py --out "$OUT/capture-check-cuda.json"
+timeout 120 python3 benchmarks/capture_check.py --out "$OUT/capture-check-cuda.json"
 
 section "2. bench"
-timeout 330 python3 -m mirl.cli bench --device cuda --group-sizes 1,20 --tf32 --steps 10 \
+timeout 290 python3 -m mirl.cli bench --device cuda --group-sizes 1,20 --tf32 --steps 5 \
   --out "$OUT/bench-cuda.json" --quiet
 
 section "3. paper profile: critic_impact and noniid"
-python3 benchmarks/reproduce_timed.py --timeout "${REPRODUCE_SECONDS:-200}" \
+python3 benchmarks/reproduce_timed.py --timeout "${REPRODUCE_SECONDS:-150}" \
   --out "$OUT/reproduce-paper-cuda.json" -- --profile paper --device cuda \
   --experiments critic_impact,noniid --out /tmp/paper --quiet
 cp /tmp/paper/report.html "$OUT/report-paper-cuda.html" 2>/dev/null
