@@ -94,6 +94,10 @@ class Stream:
         self.drawn += n
 
 
+MIN_BLOCK = 64
+"""The fewest batches a ``BatchStream`` makes at once."""
+
+
 class BatchStream(Stream):
     """Minibatch indices ``[K, B]``: each seed walks its own random permutation of the N
     examples, epoch after epoch, dropping the last incomplete batch of each epoch."""
@@ -110,15 +114,22 @@ class BatchStream(Stream):
             raise ValueError(f"batch size must lie in [1, {n}], got {batch_size}")
         self.n, self.batch_size = n, batch_size
         self._gens = generators(seeds, purpose)
-        per_epoch = n // batch_size
-        super().__init__(self._epoch, per_epoch, device)
+        self.per_epoch = n // batch_size
+        # Blocks of whole epochs, at least MIN_BLOCK batches: a step may read several.
+        self.epochs_per_block = -(-MIN_BLOCK // self.per_epoch)
+        super().__init__(self._epochs, self.per_epoch * self.epochs_per_block, device)
 
-    def _epoch(self) -> Tensor:
-        """One epoch of batches, ``[per_epoch, K, B]``."""
-        used = self.block_len * self.batch_size
-        order = torch.stack([torch.randperm(self.n, generator=g)[:used] for g in self._gens])
-        batches = order.reshape(len(self._gens), self.block_len, self.batch_size).transpose(0, 1)
-        return batches.to(self.device, non_blocking=True)
+    def _epochs(self) -> Tensor:
+        """The next epochs of batches, ``[block_len, K, B]``."""
+        used = self.per_epoch * self.batch_size
+        k = len(self._gens)
+        epochs = [
+            torch.stack([torch.randperm(self.n, generator=g)[:used] for g in self._gens])
+            .reshape(k, self.per_epoch, self.batch_size)
+            .transpose(0, 1)
+            for _ in range(self.epochs_per_block)
+        ]
+        return torch.cat(epochs).to(self.device, non_blocking=True)
 
 
 class NormalStream(Stream):
