@@ -21,7 +21,7 @@ import torch
 
 from mirl.bench.evaluation import bench_evaluation, bench_jacobian, bench_probes
 from mirl.bench.items import ITEM_RUNS, item_specs
-from mirl.bench.projection import largest_group, project_paper_profile
+from mirl.bench.projection import largest_group, probe_seconds, project_paper_profile
 from mirl.bench.steps import BenchConfig, bench_steps
 from mirl.bench.table import table
 from mirl.data.views import ImageData
@@ -67,9 +67,6 @@ def run_bench(
         log(table(records[-1:]))
     n_probe = min(k_max, 4) if device.type == "cpu" else k_max
     log(f"probes, K={n_probe}")
-    probe_records = bench_probes(data, n_probe, workers)
-    add(probe_records)
-    probe_seconds = {r["item"].split("/")[1]: r["saga_seconds_per_seed"] for r in probe_records}
-    probe_seconds["workers"] = workers
-    add(project_paper_profile(records, k_max, probe_seconds))
+    add(bench_probes(data, n_probe, workers))
+    add(project_paper_profile(records, k_max, probe_seconds(records)))
     return records

@@ -85,6 +85,16 @@ def project_paper_profile(
     return projections
 
 
+def probe_seconds(records: list[dict]) -> dict[str, float]:
+    """Saga's seconds per fit by code width (``dim100``, ``dim392``) and its thread count,
+    from the probe records (empty if there are none)."""
+    probes = [r for r in records if r["kind"] == "probe"]
+    seconds = {r["item"].split("/")[1]: r["saga_seconds_per_seed"] for r in probes}
+    if probes:
+        seconds["workers"] = probes[0]["saga_workers"]
+    return seconds
+
+
 def largest_group(records: list[dict]) -> int:
     """The largest group size K timed in ``records``."""
     return max(r["seeds"] for r in records if r["kind"] == "train_step")

@@ -14,6 +14,7 @@ def cmd_bench(args) -> int:
     from mirl.bench import largest_group, project_paper_profile, run_bench, table
     from mirl.bench.busy import bench_busy
     from mirl.bench.items import ITEM_RUNS
+    from mirl.bench.projection import probe_seconds
 
     def write(records: list[dict]) -> None:  # partial results survive an interruption
         if args.out:
@@ -24,11 +25,12 @@ def cmd_bench(args) -> int:
             records = json.loads(Path(args.project).read_text())
             measured = [r for r in records if r["kind"] != "projection"]
             k = largest_group(measured)
+            probes = probe_seconds(measured)
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise SystemExit(
                 f"mirl: cannot read bench records from {args.project}: {err}"
             ) from None
-        print(table(project_paper_profile(measured, k, {})))
+        print(table(project_paper_profile(measured, k, probes)))
         return 0
     if args.busy:
         records = bench_busy()

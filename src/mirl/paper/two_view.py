@@ -23,7 +23,7 @@ from mirl.paper.spec import TwoViewSpec
 from mirl.probe import start_probe
 from mirl.runtime.encode import ENCODE_CHUNK, encode
 from mirl.runtime.flops import forward_flops
-from mirl.runtime.jacobian import Spectra, jacobians
+from mirl.runtime.jacobian import jacobians, singular_values
 from mirl.runtime.loop import Values
 from mirl.runtime.outcome import DivergenceWatch
 from mirl.runtime.stacking import adam, build_seeds
@@ -203,7 +203,7 @@ class _Evaluation:
             top, _ = noisy_views(x, spec.noise_std * self.jacobian_noise.next())
             with torch.enable_grad():
                 jac = jacobians(self.model.g1, top)
-            values["singular_values"] = Spectra(jac[alive], self.probe_executor)
+            values["singular_values"] = singular_values(jac[alive])
         return values
 
     def _colab_bounds(self) -> Tensor:
