@@ -101,3 +101,18 @@ def test_the_longest_tasks_go_first():
     noniid = Task(experiment_specs("noniid", "paper")[0], [0, 1])
     assert task_cost(flow) > task_cost(mlp) > task_cost(noniid)
     assert task_cost(Task(mlp.spec, [0, 1, 2, 3])) == 2 * task_cost(mlp)
+
+
+def test_on_the_cpu_a_sweep_worth_it_takes_one_single_threaded_job_per_core(monkeypatch):
+    import mirl.results.jobs as jobs
+
+    monkeypatch.setattr(jobs, "available_cores", lambda: 2)
+
+    def tasks(profile: str) -> list[Task]:
+        return [Task(spec, [0, 1]) for spec in experiment_specs("critic_impact", profile)]
+
+    assert jobs.default_jobs(CPU, tasks("smoke")) == 1  # seconds of work: no processes
+    assert jobs.default_jobs(CPU, tasks("quick")) == 2
+    assert jobs.default_jobs(CPU, tasks("quick")[:1]) == 1
+    monkeypatch.setattr(jobs, "available_cores", lambda: 64)
+    assert jobs.default_jobs(CPU, tasks("quick")) == 6  # no more jobs than tasks

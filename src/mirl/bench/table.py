@@ -26,7 +26,9 @@ def table(records: list[dict]) -> str:
         "floor ms",
         "/floor",
     )
-    lines = ["{:<44} {:<13} {:>3} {:>9} {:>13} {:>9} {:>7} {:>9} {:>8}".format(*head)]
+    lines = []
+    if any(r["kind"].startswith("train_step") for r in records):
+        lines.append("{:<44} {:<13} {:>3} {:>9} {:>13} {:>9} {:>7} {:>9} {:>8}".format(*head))
     for r in records:
         if r["kind"] == "train_step":
             lines.append(

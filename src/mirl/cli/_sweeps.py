@@ -125,7 +125,7 @@ def run_sweep(args, specs: Sequence[Any], seeds: list[int], out: Path, where: An
         tasks, summary = plan(store, specs, seeds, args.group_size, data)
         jobs = 1
         if args.backend == "local":
-            jobs = default_jobs(where, len(tasks)) if args.jobs == "auto" else args.jobs
+            jobs = default_jobs(where, tasks) if args.jobs == "auto" else args.jobs
     except (ValueError, OSError, *data_errors()) as err:
         raise SystemExit(f"mirl: {err}") from None
     args.summary = summary  # how many seeds are stored, if interrupted

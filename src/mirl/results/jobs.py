@@ -58,13 +58,30 @@ def max_jobs(device: torch.device) -> int:
     return available_cores()
 
 
-def default_jobs(device: torch.device, tasks: int) -> int:
+def task_cost(task: Task) -> float:
+    """A task's expected work in FLOPs, for ordering: its steps, its seeds, and the cost of
+    one seed's step as its trainer estimates it."""
+    return task.spec.steps * len(task.seeds) * kind_of(task.spec).trainer.step_cost(task.spec)
+
+
+CPU_JOBS_MIN_FLOPS = 2e11
+"""On the CPU, a sweep with less work than this (some ten seconds of one core: the smoke
+profile) runs in this process; starting worker processes would cost more than it saves."""
+
+
+def default_jobs(device: torch.device, tasks: Sequence[Task]) -> int:
     """On a GPU, enough jobs to keep it busy: one per two CPU cores (each job's probes and
-    spectra need CPU threads), within what its memory holds. On the CPU one: a CPU step
-    already uses every core."""
+    spectra need CPU threads), within what its memory holds. On the CPU one job per core,
+    each with one thread, if the sweep is worth it: the small steps of the paper's models
+    gain little from a second thread (on two cores, the MLP step of critic_impact takes
+    7 ms on one thread, 14 ms on two, ``benchmarks/results/busy-cpu.json``) and two runs
+    side by side do twice the work (the quick critic_impact: 169 s with two jobs, 251 s
+    with one)."""
     if device.type != "cuda":
-        return 1
-    return max(1, min(tasks, available_cores() // 2, max_jobs(device)))
+        if sum(task_cost(task) for task in tasks) < CPU_JOBS_MIN_FLOPS:
+            return 1
+        return max(1, min(len(tasks), available_cores()))
+    return max(1, min(len(tasks), available_cores() // 2, max_jobs(device)))
 
 
 def check_jobs(jobs: int, device: torch.device) -> None:
@@ -81,12 +98,6 @@ def check_jobs(jobs: int, device: torch.device) -> None:
                 f"{free:.1f} GiB free: use at most {limit}"
             )
         raise ValueError(f"--jobs {jobs} exceeds the {limit} CPU cores of this machine")
-
-
-def task_cost(task: Task) -> float:
-    """A task's expected work in FLOPs, for ordering: its steps, its seeds, and the cost of
-    one seed's step as its trainer estimates it."""
-    return task.spec.steps * len(task.seeds) * kind_of(task.spec).trainer.step_cost(task.spec)
 
 
 def _worker_main(

@@ -1,13 +1,16 @@
 """The machine a run uses: the device's name, the CPU threads, and the arithmetic peak.
 
 CPU threads. torch's OpenMP threads spin while they wait for work. When there are more
-busy threads than cores (another process on the machine, several Ray workers on a node,
-saga probes beside CPU training), the spinning threads take the cores from the ones with
-work: a step of the paper's MLP took 443 ms instead of 19 ms beside one busy process on
-two cores. ``mirl`` therefore asks OpenMP to sleep while it waits (``OMP_WAIT_POLICY=PASSIVE``,
-set when ``mirl`` is imported before torch, unless already set) and gives every process an
-explicit thread count (``configure_threads``; ``MIRL_THREADS`` overrides it).
-``benchmarks/`` measures both choices beside a busy process (``mirl bench --busy``).
+busy threads than cores (another process on the machine, several Ray workers on a node),
+the spinning threads take the cores from the ones with work: on two cores, the MLP step of
+critic_impact on two threads takes 5 ms alone and 20 ms beside one busy process.
+``mirl`` therefore asks OpenMP to sleep while it waits (``OMP_WAIT_POLICY=PASSIVE``, set
+when ``mirl`` is imported before torch, unless already set): 11 ms beside the busy
+process, but 14 ms alone, as waking the sleeping thread costs more than the second
+thread gains on steps this small. One thread takes 7 ms in every case, so CPU sweeps run
+one single-threaded process per core (``mirl.results.jobs``). Every process gets an
+explicit thread count (``configure_threads``; ``MIRL_THREADS`` overrides it). The numbers
+are ``mirl bench --busy``'s, in ``benchmarks/results/busy-cpu.json``.
 """
 
 from __future__ import annotations
