@@ -84,6 +84,9 @@ def test_bench_compares_the_probes_and_projects_the_paper_profile(records):
         runs = 2 + 4 * (item == "critic_impact/mlp-bilinear-infonce")
         expected += 10 * runs * (21000 * step[item] + 21 * evals[item])
     assert projections["torch"]["seconds"] == pytest.approx(expected, rel=1e-6)
+    split = projections["torch"]["per_experiment_seconds"]
+    assert sum(split.values()) == pytest.approx(expected, rel=1e-6)
+    assert split["invertible"] == 0 and split["critic_impact"] > 0  # RealNVP was not timed
     assert projections["sklearn"]["seconds"] >= projections["torch"]["seconds"]
 
 

@@ -21,23 +21,34 @@ def probe_width(spec: Spec) -> int:
     return min(PROBE_WIDTHS, key=lambda w: abs(w - width))
 
 
-def _best_mode(records: list[dict], k: int) -> str:
+def _step_modes(records: list[dict], k: int) -> list[str]:
+    """The modes to project: the captured steps (and with TF32) where they were timed,
+    else the stacked ones."""
     modes = {r["mode"] for r in records if r["kind"] == "train_step" and r["seeds"] == k}
-    return "captured" if "captured" in modes else "stacked"
+    captured = [m for m in ("captured", "captured-tf32") if m in modes]
+    return captured or ["stacked"]
 
 
 def project_paper_profile(
     records: list[dict], k: int, probe_seconds: dict[str, float]
 ) -> list[dict]:
-    """The paper profile's wall time at group size ``k``: every run's seeds in groups of k,
-    its steps at the measured time per step of the same architecture (captured where that
-    was timed), its evaluations (batched torch probe included) likewise, one run after
-    another; the adversarial warm-up counts as ``warmup / classifier_steps`` iterations.
+    """The paper profile's wall time at group size ``k``, for each step mode timed (see
+    ``_step_modes``): every run's seeds in groups of k, its steps at the measured time per
+    step of the same architecture, its evaluations (batched torch probe included)
+    likewise, one run after another; the adversarial warm-up counts as ``warmup /
+    classifier_steps`` iterations. ``per_experiment_seconds`` splits the total.
 
     With saga (``probe_seconds`` per fit by code width, and ``workers`` threads), the fits
     run on CPU threads beside the training: that projection is the larger of the device
     time and the CPU time of all fits spread over the threads."""
-    mode = _best_mode(records, k)
+    return [
+        projection
+        for mode in _step_modes(records, k)
+        for projection in _project(records, k, mode, probe_seconds)
+    ]
+
+
+def _project(records: list[dict], k: int, mode: str, probe_seconds: dict[str, float]) -> list[dict]:
     steps = {
         r["item"]: r["ms_per_step"] / 1000
         for r in records
@@ -49,24 +60,26 @@ def project_paper_profile(
     items = {architecture_key(s): s.run_id for s in item_specs(list(ITEM_RUNS))}
     seeds = PROFILES["paper"].seeds
     groups = -(-seeds // k)
-    device_seconds, fits = 0.0, dict.fromkeys(PROBE_WIDTHS, 0)
+    per_experiment, fits = dict.fromkeys(EXPERIMENTS, 0.0), dict.fromkeys(PROBE_WIDTHS, 0)
     for name in EXPERIMENTS:
         for spec in experiment_specs(name, "paper"):
             item = items[architecture_key(spec)]
             if item not in steps:
                 continue
             warmup = getattr(spec, "warmup", 0) / getattr(spec, "classifier_steps", 1)
-            device_seconds += groups * (spec.steps + warmup) * steps[item]
+            per_experiment[name] += groups * (spec.steps + warmup) * steps[item]
             if hasattr(spec, "probe"):
                 n_evals = len(spec.eval_steps)
-                device_seconds += groups * n_evals * evals.get(item, 0.0)
+                per_experiment[name] += groups * n_evals * evals.get(item, 0.0)
                 fits[probe_width(spec)] += seeds * n_evals
+    device_seconds = sum(per_experiment.values())
     common = {
         "item": "paper_profile",
         "kind": "projection",
         "seeds": k,
         "step_mode": mode,
         "device": records[0]["device"],
+        "per_experiment_seconds": per_experiment,
     }
     projections = [{**common, "probe": "torch", "seconds": device_seconds}]
     if probe_seconds:

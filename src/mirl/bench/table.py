@@ -58,9 +58,13 @@ def table(records: list[dict]) -> str:
                 f"max |accuracy difference| {r['max_abs_accuracy_difference']:.4f}"
             )
         elif kind == "projection":
+            split = ", ".join(
+                f"{name} {seconds / 60:.1f}"
+                for name, seconds in r["per_experiment_seconds"].items()
+            )
             lines.append(
                 f"paper profile, {r['probe']} probe, {r['step_mode']} steps, groups of {k}: "
-                f"{r['seconds'] / 60:.1f} min"
+                f"{r['seconds'] / 60:.1f} min (device minutes: {split})"
             )
         elif kind == "busy":
             lines.append(

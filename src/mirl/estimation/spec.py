@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from mirl._registry import check_kwargs, lookup
 from mirl.critics import build_critic
-from mirl.paper.spec import _SAFE_NAME, _Objective, _on_meta, _positive, _positive_int, _Spec
+from mirl.runtime.run_spec import SAFE_NAME, Objective, RunSpec, on_meta, positive, positive_int
 from mirl.tasks import (
     STAIRCASE_DIM,
     STAIRCASE_LEVELS,
@@ -66,7 +66,7 @@ class Levels:
         dims = {(t.dim_x, t.dim_y) for t in self.tasks}
         if len(dims) > 1:
             raise ValueError(f"the levels of {self.name!r} must share dimensions, got {dims}")
-        if not _SAFE_NAME.fullmatch(self.name):
+        if not SAFE_NAME.fullmatch(self.name):
             raise ValueError(f"task name {self.name!r} cannot name a run directory")
 
     @property
@@ -170,7 +170,7 @@ def _setting_words(kwargs: dict[str, Any]) -> list[str]:
 
 
 @dataclass(frozen=True)
-class EstimateSpec(_Objective, _Spec):
+class EstimateSpec(Objective, RunSpec):
     """A critic alone, trained to maximize a bound on pairs of a task with known MI.
 
     Defaults follow Poole et al. (2019): batch 64, Adam with learning rate 5e-4, critics of
@@ -210,12 +210,12 @@ class EstimateSpec(_Objective, _Spec):
             )
         kwargs = {**POOLE_CRITICS.get(self.critic, {}), **self.critic_kwargs}
         object.__setattr__(self, "critic_kwargs", kwargs)
-        _on_meta(lambda: build_critic(self.critic, levels.dim_x, levels.dim_y, **kwargs))
+        on_meta(lambda: build_critic(self.critic, levels.dim_x, levels.dim_y, **kwargs))
         self._check_bound()
-        _positive(self.lr, "lr")
+        positive(self.lr, "lr")
         if self.batch_size < 2:
             raise ValueError("batch_size must be at least 2: the bounds need negatives")
-        _positive_int(self.heldout_size, "heldout_size")
+        positive_int(self.heldout_size, "heldout_size")
         if self.heldout_size % self.batch_size:
             raise ValueError(
                 f"heldout_size ({self.heldout_size}) must be a multiple of batch_size "
@@ -226,7 +226,7 @@ class EstimateSpec(_Objective, _Spec):
                 f"train_size must be None (fresh pairs every step) or at least batch_size "
                 f"({self.batch_size}), got {self.train_size}"
             )
-        if not _SAFE_NAME.fullmatch(self.name):
+        if not SAFE_NAME.fullmatch(self.name):
             raise ValueError(f"bound_kwargs {self.bound_kwargs} cannot name a run directory")
 
     def __getstate__(self) -> dict[str, Any]:

@@ -1,0 +1,213 @@
+"""What every run specification shares: typed, validated fields, an id, a schedule.
+
+A spec is a frozen dataclass of plain values (JSON round-trips it) whose ``__post_init__``
+calls ``_validate``: every field has the type its annotation names (a ``bool`` is a bool,
+not the string "False"), and so does every keyword argument of ``*_kwargs`` that the
+network's or bound's signature annotates; networks are built once on the meta device
+(``on_meta``) to check their arguments; the experiment name is safe as a directory name.
+So a typo or an impossible setting fails before any training. The kinds of spec live with
+what they describe: ``mirl.paper.spec`` (the paper's runs), ``mirl.estimation.spec``.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import functools
+import inspect
+import math
+import re
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor
+
+from mirl._registry import bind
+from mirl.bounds import BOUNDS
+from mirl.objectives import maximize, target
+
+SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _type_error(name: str, value: Any, hint: Any) -> ValueError:
+    return ValueError(f"{name} must be {_describe(hint)}, got {value!r}")
+
+
+def _describe(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return "None"
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+    if hint in names:
+        return names[hint]
+    if origin in (list, collections.abc.Sequence):
+        (item,) = typing.get_args(hint) or (Any,)
+        plural = {bool: "booleans", int: "integers", float: "numbers", str: "strings"}
+        return f"a list of {plural.get(item, 'values')}"
+    return {dict: "a mapping of names to values", tuple: "a list"}.get(origin, str(hint))
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether ``value`` has the type ``hint`` names (the few kinds specs use)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if origin is dict:
+        return isinstance(value, dict) and all(isinstance(k, str) for k in value)
+    if origin is tuple:
+        args = typing.get_args(hint)
+        return (
+            isinstance(value, tuple)
+            and len(value) == len(args)
+            and all(_conforms(v, h) for v, h in zip(value, args, strict=True))
+        )
+    if origin in (list, collections.abc.Sequence):
+        (item,) = typing.get_args(hint) or (Any,)
+        return isinstance(value, list | tuple) and all(_conforms(v, item) for v in value)
+    if hint is Any:
+        return True
+    raise TypeError(f"no type check for {hint}")  # pragma: no cover - a new field type
+
+
+def _check_kwargs_types(factory: Callable, kwargs: dict[str, Any], field_name: str) -> None:
+    """Check each of ``kwargs`` against the type ``factory``'s signature annotates for it
+    (JSON and ``--set`` give any type; ``shortcuts="False"`` would be true). Arguments
+    annotated with a type these checks do not know (e.g. a tensor) are left to the factory."""
+    target = factory.__init__ if inspect.isclass(factory) else factory
+    try:
+        hints = typing.get_type_hints(target)
+    except (NameError, TypeError):  # pragma: no cover - an annotation that cannot resolve
+        return
+    for key, value in kwargs.items():
+        if key not in hints:
+            continue
+        try:
+            ok = _conforms(value, hints[key])
+        except TypeError:
+            continue
+        if not ok:
+            raise ValueError(f"{field_name}: {key} must be {_describe(hints[key])}, got {value!r}")
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list | tuple) else value
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def positive_int(value: int, name: str) -> None:
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def positive(value: float, name: str) -> None:
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+
+
+def choice(value: str, options: tuple[str, ...], name: str) -> None:
+    if value not in options:
+        raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(options)}")
+
+
+def on_meta(build: Callable[[], Any]) -> Any:
+    """Build a network on the meta device (no memory, no random draws) to check its
+    arguments; a bad one raises ValueError there, before any training."""
+    with torch.random.fork_rng(devices=[]), torch.device("meta"):
+        try:
+            return build()
+        except (TypeError, RuntimeError) as err:
+            raise ValueError(str(err)) from None
+
+
+class RunSpec:
+    """What every kind of spec shares: validation, an id, a schedule."""
+
+    kind: ClassVar[str]
+    experiment: str
+    steps: int
+    evals: int
+
+    def _validate(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if typing.get_origin(_hints(type(self))[f.name]) is tuple:
+                value = _tuples(value)  # JSON and the command line give lists
+                object.__setattr__(self, f.name, value)
+            if not _conforms(value, _hints(type(self))[f.name]):
+                raise _type_error(f.name, value, _hints(type(self))[f.name])
+        if not SAFE_NAME.fullmatch(self.experiment):
+            raise ValueError(
+                f"experiment must be a name of letters, digits, '_', '.' and '-' "
+                f"(it names a directory), got {self.experiment!r}"
+            )
+        positive_int(self.steps, "steps")
+        positive_int(self.evals, "evals")
+        if self.evals > self.steps:
+            raise ValueError(f"evals ({self.evals}) cannot exceed steps ({self.steps})")
+
+    def _check_kwargs(self, registry: dict[str, Callable], name: str, field_name: str) -> None:
+        """The types of ``field_name``'s arguments, where ``name`` is a known one (an
+        unknown name is reported where the network or bound is built)."""
+        if name in registry:
+            _check_kwargs_types(registry[name], getattr(self, field_name), field_name)
+
+    @property
+    def name(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def run_id(self) -> str:
+        """``experiment/name``: where the run is stored, and how messages name it."""
+        return f"{self.experiment}/{self.name}"
+
+    @property
+    def eval_every(self) -> int:
+        return self.steps // self.evals
+
+    @property
+    def eval_steps(self) -> list[int]:
+        """Evaluations every ``steps // evals`` steps: at steps 0, e, 2e, ... below ``steps``
+        (the Colab's schedule: 21,000 steps and 21 evaluations give steps 0 to 20,000)."""
+        return list(range(0, self.steps, self.eval_every))
+
+    def labels(self) -> dict[str, Any]:
+        """The descriptive columns of the run in the tidy table (the Colab's and mirl's)."""
+        raise NotImplementedError
+
+
+class Objective:
+    """Specs that train towards a bound: its function, and the loss made of it."""
+
+    bound: str
+    bound_kwargs: dict[str, Any]
+
+    def bound_function(self) -> Callable[[Tensor], Tensor]:
+        """The bound as a function of the scores ``[..., B, B] -> [...]``."""
+        return bind(BOUNDS, self.bound, "bound", **self.bound_kwargs)
+
+    def loss_function(self) -> Callable[[Tensor], Tensor]:
+        """``maximize``, or ``target`` with ``t = self.target`` where the spec has one."""
+        t = getattr(self, "target", None)
+        return maximize if t is None else functools.partial(target, t=t)
+
+    def _check_bound(self) -> None:
+        self.bound_function()  # unknown names and keywords fail here
