@@ -8,7 +8,7 @@ import torch
 
 from mirl.estimation import HELDOUT, TRAIN, EstimateSpec, EstimateTrainer, estimate, seed_pairs
 from mirl.results.kinds import train
-from mirl.runtime.loop import train_seeds
+from mirl.runtime.loop import SeedGroup, train_seeds
 from mirl.tasks import staircase_rho
 
 TINY = {"hidden": 8, "layers": 1}
@@ -67,10 +67,10 @@ def test_rows_follow_the_staircase_levels():
 def test_fresh_pairs_come_from_the_level_of_their_step():
     # Two 2-d levels far apart in MI: the correlation of x and y tells them apart.
     spec = tiny(task_kwargs={"levels": [0.01, 4.0], "dim": 2}, batch_size=64, steps=128)
-    trainer = EstimateTrainer(spec, [0, 1], torch.device("cpu"))
+    trainer = EstimateTrainer(spec, SeedGroup([0, 1], torch.device("cpu")))
     rho = [0.0, 0.0]
     for step in range(128):
-        pairs = trainer.pairs.next()  # [K, B, 4]
+        pairs = trainer.pairs()  # [K, B, 4]
         corr = (pairs[..., 0] * pairs[..., 2]).mean().item()
         rho[spec.level(step)] += corr / 64
     # Each level's correlation per coordinate: sqrt(1 - exp(-2 mi / dim)).
@@ -79,7 +79,7 @@ def test_fresh_pairs_come_from_the_level_of_their_step():
 
 def test_heldout_pairs_are_drawn_once_per_seed_and_level_and_never_trained_on():
     spec = tiny(train_size=32)
-    trainer = EstimateTrainer(spec, SEEDS, torch.device("cpu"))
+    trainer = EstimateTrainer(spec, SeedGroup(SEEDS, torch.device("cpu")))
     for level, task in enumerate(spec.levels.tasks):
         for k, seed in enumerate(SEEDS):
             heldout = seed_pairs(task, spec.heldout_size, seed, HELDOUT, "cpu")
@@ -88,7 +88,7 @@ def test_heldout_pairs_are_drawn_once_per_seed_and_level_and_never_trained_on():
             torch.testing.assert_close(trainer.train_sets[level, k], training, rtol=0, atol=0)
             assert not torch.isin(heldout, training).any()
     # A batch of the fixed training set is rows of the training set of the step's level.
-    batch = trainer._batch()
+    batch = trainer.pairs()
     for k in range(len(SEEDS)):
         rows = (batch[k][:, None, :] == trainer.train_sets[0, k][None]).all(-1).any(-1)
         assert rows.all()
@@ -126,7 +126,7 @@ def test_an_easy_gaussian_is_estimated_near_its_true_mi(bound):
 
 def test_a_diverging_seed_is_reported_not_recorded():
     spec = tiny("staircase-10", "nwj", lr=1e3, steps=40, evals=2)
-    trainer = EstimateTrainer(spec, [0], torch.device("cpu"))
+    trainer = EstimateTrainer(spec, SeedGroup([0], torch.device("cpu")))
     (result,) = train_seeds(trainer)
     assert not result.ok and result.rows == []
     assert "NaN/inf at step" in result.error and spec.run_id in result.error

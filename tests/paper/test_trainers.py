@@ -10,7 +10,7 @@ from mirl.layers import Dense
 from mirl.paper.experiments import experiment_specs
 from mirl.paper.spec import AdversarialSpec, GaussianSpec, TwoViewSpec, replace
 from mirl.results.kinds import kind_of, train
-from mirl.runtime.loop import train_seeds
+from mirl.runtime.loop import SeedGroup, train_seeds
 from mirl.runtime.stacking import build_seeds
 
 SEEDS = [3, 5, 8]
@@ -177,6 +177,6 @@ def test_the_plain_one_seed_model_trains_as_the_stacked_one(kind, data):
     entry = kind_of(spec)
     images = data if entry.uses_images else None
     cpu = torch.device("cpu")
-    stacked = train_seeds(entry.trainer(spec, [5], cpu, images), keep_models=False)
-    plain = train_seeds(entry.trainer(spec, [5], cpu, images, stacked=False))
+    stacked = train_seeds(entry.trainer(spec, SeedGroup([5], cpu, images)), keep_models=False)
+    plain = train_seeds(entry.trainer(spec, SeedGroup([5], cpu, images, stacked=False)))
     assert_same_rows(plain[0].rows, stacked[0].rows, atol=1e-4)

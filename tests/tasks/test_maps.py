@@ -8,18 +8,8 @@ import pytest
 import torch
 from scipy import special
 
-from mirl.tasks import (
-    ASINH,
-    CUBE,
-    HALF_CUBE,
-    NORMAL_CDF,
-    TASKS,
-    WIGGLY_X,
-    WIGGLY_Y,
-    GaussianToMixture,
-    Spiral,
-    SwissRoll,
-)
+from mirl.tasks import TASKS, GaussianToMixture, Spiral, SwissRoll
+from mirl.tasks._maps import ASINH, CUBE, HALF_CUBE, NORMAL_CDF, WIGGLY_X, WIGGLY_Y
 
 BIMODAL_X = GaussianToMixture("bimodal", (0.3, 0.7), (0.0, 5.0), (1.0, 1.0))
 ELEMENTWISE = {

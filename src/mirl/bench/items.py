@@ -19,7 +19,7 @@ from mirl.paper.experiments import experiment_specs
 from mirl.paper.spec import Spec
 from mirl.results.kinds import kind_of
 from mirl.runtime.flops import counted_flops
-from mirl.runtime.loop import Trainer
+from mirl.runtime.loop import SeedGroup, Trainer
 
 ITEM_RUNS = {
     "invertible": ("realnvp-bilinear-infonce",),
@@ -63,7 +63,7 @@ def make_trainer(
     """The trainer of ``spec`` for ``seeds`` on the data's device."""
     kind = kind_of(spec)
     images = data if kind.uses_images else None
-    return kind.trainer(spec, seeds, data.device, images, executor, stacked=stacked)
+    return kind.trainer(spec, SeedGroup(seeds, data.device, images, executor, stacked))
 
 
 def step_flops(trainer: Trainer) -> int:

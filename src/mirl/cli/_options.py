@@ -61,6 +61,18 @@ def parse_set(values: Sequence[str]) -> dict:
     return out
 
 
+def add_data_option(p) -> None:
+    """``--data``: the images a command trains or measures on."""
+    from mirl.data.views import DATA_KINDS
+
+    p.add_argument(
+        "--data",
+        default="mnist",
+        choices=DATA_KINDS,
+        help="real MNIST, or the small synthetic stand-in used by the tests (default: mnist)",
+    )
+
+
 def names(value: str) -> list[str]:
     """A comma-separated list of names, without blanks."""
     return [name.strip() for name in value.split(",") if name.strip()]

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from mirl.cli._options import device, image_data
+from mirl.cli._options import add_data_option, device, image_data
 
 
 def cmd_bench(args) -> int:
@@ -72,7 +72,7 @@ def register(sub) -> None:
     )
     p.add_argument("--experiments", help="comma-separated names (default: all six)")
     p.add_argument("--steps", type=int, default=10, help="timed steps per repeat (default: 10)")
-    p.add_argument("--data", default="mnist", choices=["mnist", "synthetic"])
+    add_data_option(p)
     p.add_argument("--tf32", action="store_true", help="also time captured steps with TF32")
     p.add_argument("--out", help="write the records as JSON to this file")
     p.add_argument(

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mirl.cli._options import data_errors, device, image_data, parse_set
+from mirl.cli._options import add_data_option, data_errors, device, image_data, parse_set
 from mirl.cli._sweeps import add_execution_options, check_execution_arguments, run_sweep, writer
 
 EXPERIMENT_OVERRIDES = {
@@ -46,12 +46,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         metavar="FIELD=VALUE",
         help="override any run setting, e.g. --set noise_std=0.1 (repeatable)",
     )
-    p.add_argument(
-        "--data",
-        default="mnist",
-        choices=["mnist", "synthetic"],
-        help="real MNIST, or the small synthetic stand-in used by the tests",
-    )
+    add_data_option(p)
     add_execution_options(p)
     p.add_argument("--out", help="output directory (default: results/PROFILE)")
 
@@ -185,7 +180,7 @@ def register(sub) -> None:
     p.add_argument("--noise", type=float, default=0.05)
     p.add_argument("--probe", default="sklearn", choices=["sklearn", "torch"])
     p.add_argument("--device", default="auto")
-    p.add_argument("--data", default="mnist", choices=["mnist", "synthetic"])
+    add_data_option(p)
     p.set_defaults(fn=cmd_baseline)
 
     p = sub.add_parser("run", help="run one experiment, resuming what an output directory holds")

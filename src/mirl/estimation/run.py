@@ -10,7 +10,7 @@ import torch
 
 from mirl.estimation.spec import EstimateSpec
 from mirl.estimation.trainer import EstimateTrainer
-from mirl.runtime.loop import train_seeds
+from mirl.runtime.loop import SeedGroup, train_seeds
 
 
 def estimate(
@@ -38,7 +38,7 @@ def estimate(
     capture = device.type == "cuda" if capture is None else capture
     if capture and device.type != "cuda":
         raise ValueError(f"capturing a step as a CUDA graph needs a CUDA device, not {device}")
-    results = train_seeds(EstimateTrainer(spec, seeds, device), capture=capture)
+    results = train_seeds(EstimateTrainer(spec, SeedGroup(seeds, device)), capture=capture)
     for result in results:
         if not result.ok:
             warnings.warn(result.error, stacklevel=2)

@@ -18,12 +18,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from mirl.critics import build_critic
 from mirl.estimation.spec import EstimateSpec
-from mirl.runtime.flops import forward_flops
-from mirl.runtime.loop import Values
-from mirl.runtime.outcome import DivergenceWatch
-from mirl.runtime.stacking import adam, build_seeds
+from mirl.runtime.critic_trainer import CriticTrainer, critic_step_cost
+from mirl.runtime.loop import SeedGroup, Values
 from mirl.runtime.streams import BatchStream, Stream, generators
 from mirl.tasks import Task
 
@@ -77,109 +74,69 @@ class PairStream(Stream):
         return torch.stack(per_seed, dim=1)
 
 
-class EstimateTrainer:
-    """K seeds of an ``EstimateSpec`` ready to train (``mirl.runtime.loop.Trainer``): stacked
-    critics, one Adam, each seed's pairs; ``trace`` holds every step's training bound."""
+class EstimateTrainer(CriticTrainer):
+    """K seeds of an ``EstimateSpec`` ready to train (``mirl.runtime.loop.Trainer``): a
+    ``CriticTrainer`` on each seed's pairs of the spec's task, level after level."""
 
-    def __init__(
-        self,
-        spec: EstimateSpec,
-        seeds: list[int],
-        device: torch.device,
-        data: None = None,
-        probe_executor: None = None,
-        stacked: bool = True,
-    ):
-        self.spec, self.seeds = spec, seeds
-        self.steps, self.eval_steps, self.run_id = spec.steps, spec.eval_steps, spec.run_id
+    def __init__(self, spec: EstimateSpec, group: SeedGroup):
         levels = spec.levels
-        self.dim_x = levels.dim_x
-        self.model = build_seeds(
-            lambda: build_critic(spec.critic, levels.dim_x, levels.dim_y, **spec.critic_kwargs),
-            seeds,
-            device,
-            stacked,
-        )
-        self.bound, self.loss = spec.bound_function(), spec.loss_function()
-        self.optimizer = adam(self.model.parameters(), spec.lr)
-        self.heldout = self._draw(spec.heldout_size, HELDOUT, device)  # [L, K, H, d]
+        super().__init__(spec, group, levels.dim_x, levels.dim_y)
+        device = group.device
+        self.heldout = self._draw(spec.heldout_size, HELDOUT)  # [L, K, H, d]
         if spec.train_size is None:
-            self.pairs = PairStream(spec, seeds, device)
-            self.streams: list[Stream] = [self.pairs]
+            self.fresh = PairStream(spec, group.seeds, device)
+            self.streams: list[Stream] = [self.fresh]
         else:
-            self.train_sets = self._draw(spec.train_size, TRAIN, device)  # [L, K, N, d]
-            self.batches = BatchStream(spec.train_size, spec.batch_size, seeds, device, BATCHES)
+            self.train_sets = self._draw(spec.train_size, TRAIN)  # [L, K, N, d]
+            self.batches = BatchStream(
+                spec.train_size, spec.batch_size, group.seeds, device, BATCHES
+            )
             self.streams = [self.batches]
             # Row of seed k's pair i of level l in the flattened training sets: (l K + k) N + i.
-            self._seed_rows = torch.arange(len(seeds), device=device)[:, None] * spec.train_size
-        self.watch = DivergenceWatch(len(seeds), device)
-        self.trace = torch.zeros(spec.steps, len(seeds), device=device)
+            self._seed_rows = torch.arange(len(group), device=device)[:, None] * spec.train_size
 
-    def _draw(self, n: int, purpose: str, device: torch.device) -> Tensor:
+    def _draw(self, n: int, purpose: str) -> Tensor:
         """Every seed's ``n`` pairs of every level, ``[L, K, n, d]``."""
+        device = self.group.device
         return torch.stack(
             [
-                torch.stack([seed_pairs(task, n, seed, purpose, device) for seed in self.seeds])
+                torch.stack(
+                    [seed_pairs(task, n, seed, purpose, device) for seed in self.group.seeds]
+                )
                 for task in self.spec.levels.tasks
             ]
         )
 
-    def _batch(self) -> Tensor:
+    @staticmethod
+    def step_cost(spec: EstimateSpec) -> int:
+        return critic_step_cost(spec, spec.levels.dim_x, spec.levels.dim_y)
+
+    def pairs(self) -> Tensor:
         """This step's pairs ``[K, B, d]``, read on the device (capturable)."""
         if self.spec.train_size is None:
-            return self.pairs.next()
-        k, n = len(self.seeds), self.spec.train_size
+            return self.fresh.next()
+        k, n = len(self.group), self.spec.train_size
         level = torch.div(self.watch.step, self.spec.steps_per_level, rounding_mode="floor")
         level = level.clamp(max=len(self.spec.levels.tasks) - 1)
         rows = level * (k * n) + self._seed_rows + self.batches.next()  # [K, B]
         flat = self.train_sets.view(-1, self.train_sets.shape[-1])
         return flat.index_select(0, rows.view(-1)).view(k, self.spec.batch_size, -1)
 
-    @staticmethod
-    def step_cost(spec: EstimateSpec) -> int:
-        """The FLOPs of one seed's step, estimated as 3x the critic's forward pass."""
-        levels = spec.levels
-        return 3 * forward_flops(
-            lambda: build_critic(spec.critic, levels.dim_x, levels.dim_y, **spec.critic_kwargs),
-            (spec.batch_size, levels.dim_x),
-            (spec.batch_size, levels.dim_y),
-        )
-
-    def warm_up(self) -> None:
-        pass
-
-    def step(self) -> None:
-        pairs = self._batch()
-        values = self.bound(self.model(pairs[..., : self.dim_x], pairs[..., self.dim_x :]))
-        losses = self.loss(values)
-        self.optimizer.zero_grad(set_to_none=True)
-        losses.sum().backward()
-        self.optimizer.step()
-        self.trace.index_copy_(0, self.watch.step.view(1), values.detach()[None])
-        self.watch.update(losses)
-
     @torch.no_grad()
     def heldout_estimate(self, level: int) -> Tensor:
         """The bound on the held-out pairs of ``level``, the mean over its batches, ``[K]``."""
-        k, b = len(self.seeds), self.spec.batch_size
+        k, b = len(self.group), self.spec.batch_size
         batches = self.heldout[level].view(k, -1, b, self.heldout.shape[-1])  # [K, H/B, B, d]
         per_chunk = max(1, EVAL_SCORES // (k * b * b))
-        values = [
-            self.bound(self.model(chunk[..., : self.dim_x], chunk[..., self.dim_x :]))
-            for chunk in batches.split(per_chunk, dim=1)
-        ]
+        values = [self.critic_bound(chunk) for chunk in batches.split(per_chunk, dim=1)]
         return torch.cat(values, dim=1).mean(dim=1)
 
     def evaluate(self, step: int, alive: list[int]) -> Values:
         level = self.spec.level(step - 1)
         estimate = self.heldout_estimate(level)[alive].cpu().numpy()
-        window = self.trace[step - self.spec.eval_every : step].mean(0)[alive].cpu().numpy()
         return {
             "estimate": estimate,
             "bound_value": estimate,  # the Colab's column of "the bound"
-            "train_bound": window,
+            "train_bound": self.train_bound(step, alive),
             "true_mi": np.full(len(alive), self.spec.levels.tasks[level].true_mi),
         }
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {"bound_trace": self.trace.T.cpu().numpy()}

@@ -9,22 +9,20 @@ labels (the classifier is not updated by that step).
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
-
 import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 from mirl.data.mnist import N_CLASSES, VIEW_DIM
-from mirl.data.views import ImageData, split_views
+from mirl.data.views import split_views
 from mirl.encoders import build_encoder
 from mirl.layers import Dense
 from mirl.paper.spec import AdversarialSpec
 from mirl.probe import start_probe
 from mirl.runtime.encode import encode
 from mirl.runtime.flops import forward_flops
-from mirl.runtime.loop import Values
+from mirl.runtime.loop import SeedGroup, Values
 from mirl.runtime.outcome import DivergenceWatch
 from mirl.runtime.stacking import adam, build_seeds
 from mirl.runtime.streams import BatchStream
@@ -61,19 +59,9 @@ class AdversarialTrainer:
     """K seeds of an ``AdversarialSpec`` ready to train (``mirl.runtime.loop.Trainer``):
     ``warm_up()`` trains the classifiers alone; ``step()`` is one iteration."""
 
-    def __init__(
-        self,
-        spec: AdversarialSpec,
-        seeds: list[int],
-        device: torch.device,
-        data: ImageData,
-        probe_executor: Executor | None = None,
-        stacked: bool = True,
-    ):
-        self.spec, self.seeds, self.data = spec, seeds, data
-        self.steps, self.eval_steps, self.run_id = spec.steps, spec.eval_steps, spec.run_id
-        self.probe_executor = probe_executor
-        device = data.device
+    def __init__(self, spec: AdversarialSpec, group: SeedGroup):
+        self.spec, self.group, self.data = spec, group, group.data
+        seeds, data, device, stacked = group.seeds, group.data, group.data.device, group.stacked
         self.model = build_seeds(
             lambda: EncoderWithClassifier(
                 build_encoder(spec.encoder, VIEW_DIM, **spec.encoder_kwargs)
@@ -143,7 +131,7 @@ class AdversarialTrainer:
 
     @torch.no_grad()
     def evaluate(self, step: int, alive: list[int]) -> Values:
-        k = len(self.seeds)
+        k = len(self.group)
         train_codes = encode(self.model.encoder, self.train_top, k)
         test_codes = encode(self.model.encoder, split_views(self.data.test_x)[0], k)
         classifier_loss, encoder_loss = self.mean_losses(self._last_evaluation, step)
@@ -157,8 +145,8 @@ class AdversarialTrainer:
                 self.data.train_y,
                 test_codes[alive],
                 self.data.test_y,
-                [self.seeds[i] for i in alive],
-                self.probe_executor,
+                [self.group.seeds[i] for i in alive],
+                self.group.probe_executor,
             ),
         }
 

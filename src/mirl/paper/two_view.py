@@ -9,22 +9,20 @@ rounding.
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
-
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from mirl.critics import build_critic
 from mirl.data.mnist import VIEW_DIM
-from mirl.data.views import ImageData, noisy_views, split_views
+from mirl.data.views import noisy_views, split_views
 from mirl.encoders import build_encoder
 from mirl.paper.spec import TwoViewSpec
 from mirl.probe import start_probe
 from mirl.runtime.encode import ENCODE_CHUNK, encode
 from mirl.runtime.flops import forward_flops
 from mirl.runtime.jacobian import jacobians, singular_values
-from mirl.runtime.loop import Values
+from mirl.runtime.loop import SeedGroup, Values
 from mirl.runtime.outcome import DivergenceWatch
 from mirl.runtime.stacking import adam, build_seeds
 from mirl.runtime.streams import BatchStream, NormalStream
@@ -61,19 +59,10 @@ class TwoViewModel(nn.Module):
 class TwoViewTrainer:
     """K seeds of a ``TwoViewSpec`` ready to train (``mirl.runtime.loop.Trainer``)."""
 
-    def __init__(
-        self,
-        spec: TwoViewSpec,
-        seeds: list[int],
-        device: torch.device,
-        data: ImageData,
-        probe_executor: Executor | None = None,
-        stacked: bool = True,
-    ):
-        self.spec, self.seeds, self.data = spec, seeds, data
-        self.steps, self.eval_steps, self.run_id = spec.steps, spec.eval_steps, spec.run_id
-        device = data.device
-        self.model = build_seeds(lambda: TwoViewModel.of(spec), seeds, device, stacked)
+    def __init__(self, spec: TwoViewSpec, group: SeedGroup):
+        self.spec, self.group, self.data = spec, group, group.data
+        seeds, data, device = group.seeds, group.data, group.data.device
+        self.model = build_seeds(lambda: TwoViewModel.of(spec), seeds, device, group.stacked)
         self.bound, self.loss = spec.bound_function(), spec.loss_function()
         self.optimizer = adam(self.model.parameters(), spec.lr)
         self.batches = BatchStream(data.train_x.shape[0], spec.batch_size, seeds, device)
@@ -86,7 +75,7 @@ class TwoViewTrainer:
         self.watch = DivergenceWatch(len(seeds), device)
         self._bound_sum = torch.zeros(len(seeds), device=device)
         self._bound_steps = torch.zeros((), device=device)
-        self._evaluation = _Evaluation(spec, self.model, data, seeds, probe_executor)
+        self._evaluation = _Evaluation(spec, self.model, group)
 
     @staticmethod
     def step_cost(spec: TwoViewSpec) -> int:
@@ -129,16 +118,9 @@ class _Evaluation:
     """One evaluation of K seeds: probe accuracy, the Colab's testing bound, test bound and
     loss, Jacobian spectra."""
 
-    def __init__(
-        self,
-        spec: TwoViewSpec,
-        model: TwoViewModel,
-        data: ImageData,
-        seeds: list[int],
-        probe_executor: Executor | None,
-    ):
-        self.spec, self.model, self.data, self.seeds = spec, model, data, seeds
-        self.probe_executor = probe_executor
+    def __init__(self, spec: TwoViewSpec, model: TwoViewModel, group: SeedGroup):
+        self.spec, self.model, self.group, self.data = spec, model, group, group.data
+        seeds, data = group.seeds, group.data
         self.bound, self.loss = spec.bound_function(), spec.loss_function()
         device, n_train = data.device, data.train_x.shape[0]
         # The Colab's "testing loss": one fresh training batch per 512-image slice of the test
@@ -162,12 +144,12 @@ class _Evaluation:
         if self.spec.noise_std == 0:
             return None
         return NormalStream(
-            (ENCODE_CHUNK, VIEW_DIM), self.seeds, self.data.device, purpose, chunk=1
+            (ENCODE_CHUNK, VIEW_DIM), self.group.seeds, self.data.device, purpose, chunk=1
         )
 
     def _encode(self, encoder: nn.Module, x: Tensor, purpose: str) -> Tensor:
         stream = self._noise(purpose)
-        return encode(encoder, x, len(self.seeds), stream, self.spec.noise_std)
+        return encode(encoder, x, len(self.group), stream, self.spec.noise_std)
 
     @torch.no_grad()
     def __call__(self, step: int, alive: list[int]) -> Values:
@@ -195,8 +177,8 @@ class _Evaluation:
             data.train_y,
             u[alive],
             data.test_y,
-            [self.seeds[k] for k in alive],
-            self.probe_executor,
+            [self.group.seeds[k] for k in alive],
+            self.group.probe_executor,
         )
         if spec.jacobian:
             x = data.train_x[self.jacobian_batches.next()]

@@ -23,7 +23,7 @@ from mirl.paper.adversarial import AdversarialTrainer
 from mirl.paper.noniid import GaussianTrainer
 from mirl.paper.spec import AdversarialSpec, GaussianSpec, Spec, TwoViewSpec
 from mirl.paper.two_view import TwoViewTrainer
-from mirl.runtime.loop import train_seeds
+from mirl.runtime.loop import SeedGroup, train_seeds
 from mirl.runtime.outcome import SeedResult
 
 Draw = tuple[str, int, str]
@@ -125,5 +125,6 @@ def train(
         capture = device.type == "cuda"
     if capture and device.type != "cuda":
         raise ValueError(f"capturing a step as a CUDA graph needs a CUDA device, not {device}")
-    trainer = kind.trainer(spec, seeds, device, data if kind.uses_images else None, probe_executor)
+    images = data if kind.uses_images else None
+    trainer = kind.trainer(spec, SeedGroup(seeds, device, images, probe_executor))
     return train_seeds(trainer, on_step, keep_models, capture)

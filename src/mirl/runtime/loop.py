@@ -1,7 +1,8 @@
 """The one training loop: every kind of run supplies its step and its evaluation.
 
-A trainer holds K seeds of one run (stacked modules, optimizers, random streams) and
-knows how to take one training step of all of them and how to evaluate them. The loop
+A trainer is made from a run's spec and its ``SeedGroup`` (the K seeds and what they
+train with); it holds them as stacked modules, optimizers and random streams, and knows
+how to take one training step of all of them and how to evaluate them. The loop
 runs the schedule: evaluations before the steps in ``eval_steps`` (a step equal to
 ``steps`` means after the last one), divergence checks at each evaluation, progress after
 every step, and, at the end, one ``SeedResult`` per seed. Values an evaluation could not
@@ -17,15 +18,37 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+import torch
 from torch import nn
 
+from mirl.data.views import ImageData
 from mirl.runtime.capture import CapturedStep
 from mirl.runtime.outcome import DivergenceWatch, SeedResult
+from mirl.runtime.run_spec import RunSpec
 from mirl.runtime.streams import Stream
 from mirl.seeds import unstack
+
+
+@dataclass(frozen=True)
+class SeedGroup:
+    """The seeds of one run trained together, and what they train with: the device; the
+    images, for the kinds that train on them (on that device); a thread pool for the saga
+    probes and Jacobian spectra that run beside training; and whether the seeds' modules
+    are stacked (``stacked=False`` with one seed: the plain loop benchmarks compare to)."""
+
+    seeds: list[int]
+    device: torch.device
+    data: ImageData | None = None
+    probe_executor: Executor | None = None
+    stacked: bool = True
+
+    def __len__(self) -> int:
+        return len(self.seeds)
 
 
 class Pending(Protocol):
@@ -40,12 +63,11 @@ become columns of the seed's rows; larger ones are stacked over evaluations into
 
 
 class Trainer(Protocol):
-    """K seeds of one run, ready to train. See the module docstring."""
+    """K seeds of one run, ready to train: ``Trainer(spec, group)``. See the module
+    docstring."""
 
-    seeds: list[int]
-    steps: int
-    eval_steps: Sequence[int]
-    run_id: str
+    spec: RunSpec
+    group: SeedGroup
     watch: DivergenceWatch
     model: nn.Module
     streams: Sequence[Stream]
@@ -80,19 +102,20 @@ def train_seeds(
     carries its trained model (unstacked from the trainer's).
     """
     start = time.perf_counter()
-    results = [SeedResult(seed) for seed in trainer.seeds]
+    spec = trainer.spec
+    results = [SeedResult(seed) for seed in trainer.group.seeds]
     step = CapturedStep(trainer.step, trainer.streams) if capture else trainer.step
     evaluations: list[tuple[int, list[int], Values, float]] = []
-    eval_steps = set(trainer.eval_steps)
+    eval_steps = set(spec.eval_steps)
     trainer.warm_up()
-    for n in range(trainer.steps + 1):
+    for n in range(spec.steps + 1):
         if n in eval_steps:
             alive = _retire_diverged(trainer, results)
             if not alive:
                 break
             values = trainer.evaluate(n, alive)
             evaluations.append((n, alive, values, time.perf_counter() - start))
-        if n == trainer.steps:
+        if n == spec.steps:
             break
         step()
         if on_step is not None:
@@ -117,7 +140,7 @@ def _retire_diverged(trainer: Trainer, results: list[SeedResult]) -> list[int]:
     for k, step in trainer.watch.failed().items():
         if results[k].ok:
             results[k].error = (
-                f"the loss became NaN/inf at step {step} of run {trainer.run_id} "
+                f"the loss became NaN/inf at step {step} of run {trainer.spec.run_id} "
                 f"(seed {results[k].seed})"
             )
     return [k for k, r in enumerate(results) if r.ok]

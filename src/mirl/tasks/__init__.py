@@ -12,27 +12,27 @@ nats. ``get_task(name)`` looks one up and lists the valid names when it is unkno
   asinh, wiggly, spiral, normal CDF, Swiss roll).
 - ``paper-fig4c``: the Gaussian pairs of Tschannen et al. (2020), Fig. 4c (0.0204 nats).
 
-New tasks compose a factory with transforms, e.g. ``spiral(normal_cdf(multinormal_sparse(
-4, 4)))``; every factory validates its parameters (ValueError) before anything is sampled.
+New tasks compose a factory with transforms, e.g.
+``spiral(elementwise(multinormal_sparse(4, 4), "normal_cdf"))``; every factory validates its
+parameters (ValueError) before anything is sampled.
 """
 
 from mirl.tasks._catalogue import (
+    ELEMENTWISE,
     FIG4C_SIGMA_EPS,
     FIG4C_SIGMA_Z,
     STAIRCASE_DIM,
     STAIRCASE_LEVELS,
     TASKS,
     additive_noise,
-    asinh,
     bimodal,
     bimodal_mixture,
     bivariate_normal,
     cubic,
+    elementwise,
     get_task,
-    half_cube,
     multinormal_dense,
     multinormal_sparse,
-    normal_cdf,
     paper_fig4c,
     spiral,
     staircase,
@@ -40,7 +40,6 @@ from mirl.tasks._catalogue import (
     student_dense,
     student_identity,
     swissroll,
-    wiggly,
 )
 from mirl.tasks._distributions import (
     AdditiveUniform,
@@ -50,12 +49,6 @@ from mirl.tasks._distributions import (
     SplitStudentT,
 )
 from mirl.tasks._maps import (
-    ASINH,
-    CUBE,
-    HALF_CUBE,
-    NORMAL_CDF,
-    WIGGLY_X,
-    WIGGLY_Y,
     Elementwise,
     GaussianToMixture,
     Map,
@@ -65,17 +58,12 @@ from mirl.tasks._maps import (
 from mirl.tasks._task import Task, transformed
 
 __all__ = [
-    "ASINH",
-    "CUBE",
+    "ELEMENTWISE",
     "FIG4C_SIGMA_EPS",
     "FIG4C_SIGMA_Z",
-    "HALF_CUBE",
-    "NORMAL_CDF",
     "STAIRCASE_DIM",
     "STAIRCASE_LEVELS",
     "TASKS",
-    "WIGGLY_X",
-    "WIGGLY_Y",
     "AdditiveUniform",
     "Distribution",
     "Elementwise",
@@ -88,16 +76,14 @@ __all__ = [
     "SwissRoll",
     "Task",
     "additive_noise",
-    "asinh",
     "bimodal",
     "bimodal_mixture",
     "bivariate_normal",
     "cubic",
+    "elementwise",
     "get_task",
-    "half_cube",
     "multinormal_dense",
     "multinormal_sparse",
-    "normal_cdf",
     "paper_fig4c",
     "spiral",
     "staircase",
@@ -106,5 +92,4 @@ __all__ = [
     "student_identity",
     "swissroll",
     "transformed",
-    "wiggly",
 ]

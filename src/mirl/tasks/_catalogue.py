@@ -2,7 +2,8 @@
 
 Families are factories (a base distribution and its parameters, validated) and transforms
 (a task to a task with one more MI-preserving map), so a task is built by composition, e.g.
-``spiral(normal_cdf(multinormal_sparse(3, 3)))``; names follow bmi's task ids.
+``spiral(elementwise(multinormal_sparse(3, 3), "normal_cdf"))``; names follow bmi's task
+ids.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from mirl.tasks._maps import (
     WIGGLY_X,
     WIGGLY_Y,
     GaussianToMixture,
+    Map,
     Spiral,
     SwissRoll,
 )
@@ -246,36 +248,22 @@ def bimodal_mixture(separation: float = 2.0, correlation: float = 0.5) -> Task:
     )
 
 
-def half_cube(task: Task) -> Task:
-    """``t -> t |t|^(1/2)`` on every coordinate of x and of y (longer tails).
+ELEMENTWISE: dict[str, tuple[str, Map, Map]] = {
+    # name: (description, map of x, map of y)
+    "half_cube": ("half-cube", HALF_CUBE, HALF_CUBE),  # t |t|^(1/2): longer tails
+    "asinh": ("asinh", ASINH, ASINH),  # shorter tails
+    "wiggly": ("wiggly maps", WIGGLY_X, WIGGLY_Y),  # identity plus small sines
+    "normal_cdf": ("normal CDF", NORMAL_CDF, NORMAL_CDF),  # normal marginals become uniform
+}
+"""bmi's MI-preserving maps applied to every coordinate of x and of y, by task-id prefix.
 
-    References: Czyz et al. (2023), "Beyond Normal", Section 3.
-    """
-    return transformed(task, "half_cube", "half-cube", HALF_CUBE, HALF_CUBE)
-
-
-def asinh(task: Task) -> Task:
-    """``asinh`` on every coordinate of x and of y (shorter tails).
-
-    References: Czyz et al. (2023), "Beyond Normal", Section 3.
-    """
-    return transformed(task, "asinh", "asinh", ASINH, ASINH)
+References: Czyz et al. (2023), "Beyond Normal", Section 3."""
 
 
-def wiggly(task: Task) -> Task:
-    """bmi's wiggly maps: identity plus small sines, one for x and another for y.
-
-    References: Czyz et al. (2023), "Beyond Normal", Section 3.
-    """
-    return transformed(task, "wiggly", "wiggly maps", WIGGLY_X, WIGGLY_Y)
-
-
-def normal_cdf(task: Task) -> Task:
-    """The standard normal CDF on every coordinate: normal marginals become uniform.
-
-    References: Czyz et al. (2023), "Beyond Normal", Section 3.
-    """
-    return transformed(task, "normal_cdf", "normal CDF", NORMAL_CDF, NORMAL_CDF)
+def elementwise(task: Task, name: str) -> Task:
+    """``task`` with the maps ``ELEMENTWISE[name]`` on every coordinate of x and of y."""
+    description, map_x, map_y = lookup(ELEMENTWISE, name, "elementwise transform")
+    return transformed(task, name, description, map_x, map_y)
 
 
 def spiral(task: Task, speed: float = 1.0) -> Task:
@@ -296,7 +284,7 @@ def spiral(task: Task, speed: float = 1.0) -> Task:
 
 def swissroll(task: Task) -> Task:
     """x in (0, 1) embedded in the plane as a Swiss roll (x becomes 2-d); use it on
-    uniform marginals, e.g. ``swissroll(normal_cdf(bivariate_normal()))``.
+    uniform marginals, e.g. ``swissroll(elementwise(bivariate_normal(), "normal_cdf"))``.
 
     References: Czyz et al. (2023), "Beyond Normal", Section 3.
     """
@@ -327,7 +315,7 @@ def paper_fig4c() -> Task:
 
 def _catalogue() -> dict[str, Task]:
     normal = bivariate_normal(0.75)
-    uniform = normal_cdf(normal)
+    uniform = elementwise(normal, "normal_cdf")
     sparse = {d: multinormal_sparse(d, d) for d in (2, 3, 5, 25)}
     tasks = [
         *(staircase(mi) for mi in STAIRCASE_LEVELS),
@@ -339,10 +327,10 @@ def _catalogue() -> dict[str, Task]:
         additive_noise(0.1),
         additive_noise(0.75),
         bimodal(0.75),
-        wiggly(normal),
-        half_cube(normal),
+        elementwise(normal, "wiggly"),
+        elementwise(normal, "half_cube"),
         student_identity(1, 1, 1),
-        asinh(student_identity(1, 1, 1)),
+        elementwise(student_identity(1, 1, 1), "asinh"),
         bimodal_mixture(2.0, 0.5),
         swissroll(uniform),
         # multivariate normal, dense and sparse
@@ -352,11 +340,11 @@ def _catalogue() -> dict[str, Task]:
         *(student_identity(d, d, df) for d, df in ((2, 1), (2, 2), (3, 2), (3, 3), (5, 2), (5, 3))),
         student_dense(3, 3, 5),
         # MI-preserving transforms of them
-        *(normal_cdf(sparse[d]) for d in (3, 5, 25)),
-        *(half_cube(sparse[d]) for d in (3, 5, 25)),
+        *(elementwise(sparse[d], "normal_cdf") for d in (3, 5, 25)),
+        *(elementwise(sparse[d], "half_cube") for d in (3, 5, 25)),
         *(spiral(sparse[d]) for d in (3, 5, 25)),
-        *(spiral(normal_cdf(sparse[d])) for d in (3, 5, 25)),
-        *(asinh(student_identity(d, d, df)) for d, df in ((2, 1), (3, 2), (5, 2))),
+        *(spiral(elementwise(sparse[d], "normal_cdf")) for d in (3, 5, 25)),
+        *(elementwise(student_identity(d, d, df), "asinh") for d, df in ((2, 1), (3, 2), (5, 2))),
     ]
     catalogue = {task.name: task for task in tasks}
     assert len(catalogue) == len(tasks), "task names must be unique"
