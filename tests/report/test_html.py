@@ -86,6 +86,13 @@ def test_final_table_is_the_mean_and_sd_over_seeds_at_the_last_step(results, rep
     assert header + "<th>Bound on test images (nats)</th>" in report
 
 
+def test_the_paper_claims_are_checked_beside_the_figures(report):
+    section = report[report.index('id="critic_impact"') : report.index('id="noniid"')]
+    assert "The paper's claims in these results" in section
+    assert "the simpler critics give better features than the MLP critic" in section
+    assert "with non-i.i.d. batches, I_NCE exceeds the true MI" in report
+
+
 def test_a_table_without_test_image_bounds_has_no_such_column(report):
     noniid = report.split('id="noniid"')[1]
     assert "Bound on test images" not in noniid.split("<h3>Settings")[0]

@@ -29,6 +29,7 @@ from mirl.estimation import summarize
 from mirl.paper.baseline import read_baseline
 from mirl.paper.experiments import EXPERIMENTS
 from mirl.report.catalogue import FIGURES
+from mirl.report.claims import check_claims
 from mirl.report.figures import FIGURE_DIR, plot_all
 from mirl.report.inputs import results_dir
 from mirl.report.summary import (
@@ -187,8 +188,10 @@ def experiment_html(
     figures: Sequence[Path],
     seconds: float,
     frame: pd.DataFrame,
+    baseline: float | None = None,
 ) -> str:
-    """One experiment's section: claim, results table, figures, settings, wall time."""
+    """One experiment's section: claim, results table, figures, the paper's claims checked
+    on these results, settings, wall time."""
     experiment = EXPERIMENTS.get(name)
     figure_label = f"{experiment.figure}: " if experiment else ""
     failed = sum(r.status != "ok" for r in records)
@@ -216,8 +219,27 @@ def experiment_html(
     ]
     if shown:
         parts.append(f'<div class="figures">{"".join(shown)}</div>')
+    parts.append(claims_html(check_claims(name, frame, records, baseline)))
     parts += ["<h3>Settings</h3>", settings_html(records)]
     return "".join(parts)
+
+
+def claims_html(checks: Sequence[Any]) -> str:
+    """The paper's claims with whether these results show them (``mirl.report.claims``)."""
+    if not checks:
+        return ""
+    rows = [
+        [c.figure, c.claim, "shown" if c.shown else "not shown here", c.evidence] for c in checks
+    ]
+    return "<h3>The paper's claims in these results</h3>" + table(
+        [
+            "Figure",
+            "The paper",
+            "These runs",
+            "Mean over seeds at the last evaluation (a -> b: from the first)",
+        ],
+        rows,
+    )
 
 
 def baseline_html(baseline: dict[str, Any] | None) -> str:
@@ -284,6 +306,7 @@ def page(root: Path, figures: Sequence[Path]) -> str:
         frame = load(root)
     final = final_results(frame)
     seconds = wall_seconds(records)
+    baseline = read_baseline(root)
     present = {r.experiment for r in records}
     names = [n for n in EXPERIMENTS if n in present] + sorted(present - set(EXPERIMENTS))
     nav = "".join(f'<a href="#{esc(n)}">{esc(n)}</a>' for n in names)
@@ -296,6 +319,7 @@ def page(root: Path, figures: Sequence[Path]) -> str:
             figures,
             seconds.get(n, 0.0),
             frame,
+            None if baseline is None else float(baseline["accuracy"]),
         )
         for n in names
     ]
@@ -308,7 +332,7 @@ def page(root: Path, figures: Sequence[Path]) -> str:
         "<h2>Summary</h2>",
         summary_html(names, records, seconds),
         "<h2>Pixel baseline</h2>",
-        baseline_html(read_baseline(root)),
+        baseline_html(baseline),
         *sections,
         '<h2 id="failures">Failed runs</h2>',
         failures_html(records),
