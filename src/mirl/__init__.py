@@ -7,10 +7,12 @@ turn a bound into a loss, critics and encoders as ``nn.Module``s, seed stacking
 tasks. The layers below it, each importing only from the ones above:
 
 - ``mirl.data``: MNIST (fetched and verified), its two views, a synthetic stand-in;
-- ``mirl.runtime``: seeded streams, the one training loop, CUDA-graph capture, encoding
-  and Jacobian spectra, CPU threads;
+- ``mirl.runtime``: run-spec validation, seeded streams, the one training loop and its
+  seed groups, a critic trained alone on pairs, CUDA-graph capture, encoding and Jacobian
+  spectra, devices and CPU threads;
 - ``mirl.paper``: the six experiments of Tschannen et al. (ICLR 2020): run specs, the
-  trainer of each kind of run, profiles, the pixel baseline, the paper's names;
+  trainer of each kind of run, profiles, the pixel baseline, the paper's names; beside it
+  ``mirl.estimation``: estimators trained on the tasks of known MI;
 - ``mirl.results``: the table of kinds and ``train``, the verified result store, the tidy
   table (``mirl.results.load``), sweeps that resume, the Ray backend;
 - ``mirl.colab`` (the Colab's results), ``mirl.report`` (figures, report.html),

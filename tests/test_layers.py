@@ -1,0 +1,55 @@
+"""The package's layers: every module imports only from its own layer or the ones above it
+(as ``mirl/__init__.py`` and the README list them), lazy imports inside functions included."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import mirl
+
+LAYERS = [
+    {"mirl"},  # the library: bounds, critics, encoders, ..., tasks/, and private helpers
+    {"mirl.data"},
+    {"mirl.runtime"},
+    {"mirl.paper", "mirl.estimation"},
+    {"mirl.results"},
+    {"mirl.colab", "mirl.report", "mirl.bench"},
+    {"mirl.cli"},
+]
+ROOT = Path(mirl.__file__).parent
+
+
+def layer_of(module: str) -> int:
+    """The layer of a dotted module name: its subpackage's, else the library's."""
+    parts = module.split(".")
+    package = ".".join(parts[:2])
+    for depth, names in enumerate(LAYERS):
+        if package in names:
+            return depth
+    return 0
+
+
+def imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return {n for n in names if n == "mirl" or n.startswith("mirl.")}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_every_module_imports_only_from_its_layer_or_above():
+    upward = []
+    for path in sorted(ROOT.rglob("*.py")):
+        module = module_name(path)
+        for imported in imported_modules(path):
+            if layer_of(imported) > layer_of(module):
+                upward.append(f"{module} imports {imported}")
+    assert upward == []
