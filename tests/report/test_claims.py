@@ -124,5 +124,9 @@ def test_no_claims_for_missing_runs_or_other_experiments():
         "accuracy": [[0.8, 0.9]], "colab_bound": [[0, 1]]
     })  # fmt: skip
     assert check_claims("critic_impact", frame, [], None) == []  # no MLP critic to compare
+    runs = {n: {"Critic": n, "Estimator": "nwj"} for n in ("bilinear", "concat")}
+    values = {"accuracy": [[0.8, 0.9], [np.nan, np.nan]], "colab_bound": [[0, 1], [0, 2]]}
+    unprobed = rows("critic_impact", runs, values).dropna(subset=["accuracy"])
+    assert check_claims("critic_impact", unprobed, [], None) == []  # a run without accuracy
     assert check_claims("estimate", frame, [], None) == []
     assert check_claims("invertible", frame, [], None) == []  # no invertible rows

@@ -29,7 +29,7 @@ from mirl.estimation import summarize
 from mirl.paper.baseline import read_baseline
 from mirl.paper.experiments import EXPERIMENTS
 from mirl.report.catalogue import FIGURES
-from mirl.report.claims import check_claims
+from mirl.report.claims import Check, check_claims
 from mirl.report.figures import FIGURE_DIR, plot_all
 from mirl.report.inputs import results_dir
 from mirl.report.summary import (
@@ -224,7 +224,7 @@ def experiment_html(
     return "".join(parts)
 
 
-def claims_html(checks: Sequence[Any]) -> str:
+def claims_html(checks: Sequence[Check]) -> str:
     """The paper's claims with whether these results show them (``mirl.report.claims``)."""
     if not checks:
         return ""

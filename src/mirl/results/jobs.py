@@ -59,8 +59,9 @@ def max_jobs(device: torch.device) -> int:
 
 
 def task_cost(task: Task) -> float:
-    """A task's expected work in FLOPs, for ordering: its steps, its seeds, and the cost of
-    one seed's step as its trainer estimates it."""
+    """A task's expected work in FLOPs (to order tasks, and to decide whether a CPU sweep
+    is worth worker processes): its steps, its seeds, and the cost of one seed's step as
+    its trainer estimates it."""
     return task.spec.steps * len(task.seeds) * kind_of(task.spec).trainer.step_cost(task.spec)
 
 
