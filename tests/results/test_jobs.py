@@ -3,10 +3,15 @@ worker that dies is reported and its task redone with nothing stored lost."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -116,3 +121,50 @@ def test_on_the_cpu_a_sweep_worth_it_takes_one_single_threaded_job_per_core(monk
     assert jobs.default_jobs(CPU, tasks("quick")[:1]) == 1
     monkeypatch.setattr(jobs, "available_cores", lambda: 64)
     assert jobs.default_jobs(CPU, tasks("quick")) == 6  # no more jobs than tasks
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux's /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return fields[0] != "Z"
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_workers_end_when_the_main_process_is_killed(tmp_path):
+    args = ["run", "critic_impact", "--profile", "smoke", "--data", "synthetic", "--steps"]
+    args += ["3000", "--group-size", "1", "--jobs", "2", "--quiet", "--out", str(tmp_path)]
+    proc = subprocess.Popen([sys.executable, "-m", "mirl.cli", *args], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while len(workers) < 2:  # the two workers and multiprocessing's resource tracker
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() < deadline, "no worker processes started"
+        workers = [p for p in children(proc.pid) if "spawn_main" in cmdline(p)]
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while any(alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [p for p in workers if alive(p)]
+    for pid in left:  # leave no process behind, whatever the outcome
+        os.kill(pid, signal.SIGKILL)
+    assert left == [], "worker processes outlived the killed sweep"
+
+
+def cmdline(pid: int) -> str:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/cmdline").read_text()
+    return ""

@@ -46,7 +46,8 @@ optimizer state, activations and evaluation buffers of the paper's largest runs 
 seeds fit in it; more jobs than the free memory holds is refused."""
 
 PROGRESS_EVERY = 0.5
-"""Seconds between a worker's step reports."""
+"""Seconds between a worker's step reports, and between its checks that the main process
+is alive."""
 
 
 def max_jobs(device: torch.device) -> int:
@@ -110,14 +111,16 @@ def _worker_main(
     probe_threads: int,
     capture: bool | None,
 ) -> None:
-    """A worker process: train the tasks it is sent until it is sent None."""
+    """A worker process: train the tasks it is sent until it is sent None, or until the
+    process that sends them is gone (killed: nobody would store what it trains)."""
     configure_threads(threads)
     where = torch.device(device)
     data: ImageData | None = None
     pool = ThreadPoolExecutor(probe_threads) if probe_threads else None
-    while (item := inbox.get()) is not None:
+    parent = multiprocessing.parent_process()
+    while (item := _next_task(inbox, parent)) is not None:
         task_id, task = item
-        reporter = _StepReporter(messages, task_id)
+        reporter = _StepReporter(messages, task_id, parent)
         try:
             images = None
             if kind_of(task.spec).uses_images:
@@ -131,17 +134,30 @@ def _worker_main(
         messages.put(("done", task_id, (results, meta)))
 
 
-class _StepReporter:
-    """A worker's ``on_step``: sends the steps done at most every ``PROGRESS_EVERY`` s."""
+def _next_task(inbox: Any, parent: Any) -> Any:
+    """The next item sent to a worker; None once its parent process has died."""
+    while parent.is_alive():
+        try:
+            return inbox.get(timeout=PROGRESS_EVERY)
+        except queue.Empty:
+            continue
+    return None
 
-    def __init__(self, messages: Any, task_id: int):
-        self.messages, self.task_id = messages, task_id
+
+class _StepReporter:
+    """A worker's ``on_step``: sends the steps done at most every ``PROGRESS_EVERY`` s, and
+    ends the worker if its parent process has died."""
+
+    def __init__(self, messages: Any, task_id: int, parent: Any):
+        self.messages, self.task_id, self.parent = messages, task_id, parent
         self.last = time.perf_counter()
 
     def __call__(self, steps_done: int) -> None:
         now = time.perf_counter()
         if now - self.last >= PROGRESS_EVERY:
             self.last = now
+            if not self.parent.is_alive():
+                raise SystemExit("mirl: the sweep's main process is gone")
             self.messages.put(("steps", self.task_id, steps_done))
 
 
