@@ -128,5 +128,10 @@ def test_no_claims_for_missing_runs_or_other_experiments():
     values = {"accuracy": [[0.8, 0.9], [np.nan, np.nan]], "colab_bound": [[0, 1], [0, 2]]}
     unprobed = rows("critic_impact", runs, values).dropna(subset=["accuracy"])
     assert check_claims("critic_impact", unprobed, [], None) == []  # a run without accuracy
+    without_bounds = rows("critic_impact", runs, {"accuracy": [[0.8, 0.9], [0.8, 0.85]]})
+    (check,) = check_claims("critic_impact", without_bounds, [], None)  # no colab_bound
+    assert check.shown and "features" in check.claim
+    relabelled = without_bounds.assign(exp_name="encoder_impact")  # no nets, no target
+    assert check_claims("encoder_impact", relabelled, [], None) == []
     assert check_claims("estimate", frame, [], None) == []
     assert check_claims("invertible", frame, [], None) == []  # no invertible rows
