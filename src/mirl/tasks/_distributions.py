@@ -15,7 +15,6 @@ from typing import Protocol
 
 import numpy as np
 import torch
-from scipy.special import digamma, gammaln
 from torch import Tensor
 
 
@@ -115,11 +114,12 @@ def _student_entropy(k: int, df: float) -> float:
     """Differential entropy of the standard k-variate Student-t with ``df`` degrees of freedom
     (identity dispersion), Arellano-Valle et al. (2013), eq. (7)."""
     half = 0.5 * (df + k)
-    return float(
-        gammaln(0.5 * df)
-        - gammaln(half)
+    psi = torch.special.digamma(torch.tensor([half, 0.5 * df], dtype=torch.float64)).tolist()
+    return (
+        math.lgamma(0.5 * df)
+        - math.lgamma(half)
         + 0.5 * k * math.log(df * math.pi)
-        + half * (digamma(half) - digamma(0.5 * df))
+        + half * (psi[0] - psi[1])
     )
 
 
