@@ -31,13 +31,6 @@ def estimate(
 
     Example: ``estimate(EstimateSpec("staircase", "smile"), seeds=range(8), device="cuda")``.
     """
-    seeds = list(seeds)
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be a non-empty list of distinct integers, got {seeds}")
-    device = torch.device(device)
-    capture = device.type == "cuda" if capture is None else capture
-    if capture and device.type != "cuda":
-        raise ValueError(f"capturing a step as a CUDA graph needs a CUDA device, not {device}")
     results = train_seeds(EstimateTrainer(spec, SeedGroup(seeds, device)), capture=capture)
     for result in results:
         if not result.ok:

@@ -106,9 +106,6 @@ def train(
     goes on, if one is given. ``capture`` replays each step as a CUDA graph; the default is
     to do so on CUDA.
     """
-    seeds = list(seeds)
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be a non-empty list of distinct integers, got {seeds}")
     kind = kind_of(spec)
     if device is None:
         device = data.device if kind.uses_images and data is not None else "cpu"
@@ -121,10 +118,6 @@ def train(
         if device.type != data.device.type:
             raise ValueError(f"run {spec.run_id}: data on {data.device}, device {device} asked")
         device = data.device
-    if capture is None:
-        capture = device.type == "cuda"
-    if capture and device.type != "cuda":
-        raise ValueError(f"capturing a step as a CUDA graph needs a CUDA device, not {device}")
     images = data if kind.uses_images else None
     trainer = kind.trainer(spec, SeedGroup(seeds, device, images, probe_executor))
     return train_seeds(trainer, on_step, keep_models, capture)

@@ -47,6 +47,13 @@ class SeedGroup:
     probe_executor: Executor | None = None
     stacked: bool = True
 
+    def __post_init__(self) -> None:
+        seeds = list(self.seeds)
+        if not seeds or len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds must be a non-empty list of distinct integers, got {seeds}")
+        object.__setattr__(self, "seeds", seeds)
+        object.__setattr__(self, "device", torch.device(self.device))
+
     def __len__(self) -> int:
         return len(self.seeds)
 
@@ -93,14 +100,19 @@ def train_seeds(
     trainer: Trainer,
     on_step: Callable[[int], None] | None = None,
     keep_models: bool = False,
-    capture: bool = False,
+    capture: bool | None = None,
 ) -> list[SeedResult]:
     """Run ``trainer``'s schedule; one ``SeedResult`` per seed.
 
     ``on_step(n)`` is called after every step with the steps done. ``capture`` replays the
-    step as a CUDA graph (CUDA only). With ``keep_models``, every finished seed's result
-    carries its trained model (unstacked from the trainer's).
+    step as a CUDA graph (CUDA only; the default on CUDA). With ``keep_models``, every
+    finished seed's result carries its trained model (unstacked from the trainer's).
     """
+    device = trainer.group.device
+    if capture is None:
+        capture = device.type == "cuda"
+    if capture and device.type != "cuda":
+        raise ValueError(f"capturing a step as a CUDA graph needs a CUDA device, not {device}")
     start = time.perf_counter()
     spec = trainer.spec
     results = [SeedResult(seed) for seed in trainer.group.seeds]
