@@ -5,7 +5,17 @@ import pytest
 import torch
 
 from mirl._registry import bind
-from mirl.bounds import BOUNDS, dv, infonce, interpolated, js, nwj, smile, tuba
+from mirl.bounds import (
+    BOUNDS,
+    dv,
+    infonce,
+    interpolated,
+    js,
+    logmeanexp_offdiagonal,
+    nwj,
+    smile,
+    tuba,
+)
 
 B = 6
 
@@ -315,6 +325,282 @@ def test_gradients_are_finite_on_extreme_matrices(name):
             scores = torch.tensor(matrix, dtype=dtype, requires_grad=True)
             value = BOUNDS[name](scores)
             if not torch.isfinite(value):  # TUBA/NWJ overflow in float32: no gradient to check
+                continue
+            value.backward()
+            assert torch.isfinite(scores.grad).all(), f"{name} {dtype} {label}"
+
+
+# --- Large scores: 1e3 to 1e8, against exact shifted float64 references ----------------------
+#
+# The same kinds and sizes at scales 1e3 to 1e8, where exp() of a score overflows even float64
+# and the direct references above cannot be evaluated. The references below evaluate each
+# definition in float64 after subtracting, from every group of scores that a log-sum-exp runs
+# over, the largest of the group (for a leave-one-out mean, the largest that is left in), and
+# take means with math.fsum: the maximum is never added back before a difference is taken, so
+# every exponent is a difference of two exact inputs and nothing is rounded at the scale of the
+# scores. Where both kinds of reference can be evaluated they agree to 1e-13 (tested below).
+
+LARGE_SCALES = (1e3, 1e5, 1e7, 1e8)
+LARGE = [
+    (f"{kind}-B{b}-x{scale:g}", extreme_matrix(kind, b, scale))
+    for b in EXTREME_SIZES
+    for scale in LARGE_SCALES
+    for kind in EXTREME_KINDS
+]
+LOG_FLOAT64_MAX = math.log(np.finfo(np.float64).max)
+
+
+def _exact_mean(*parts: np.ndarray) -> float:
+    """The mean over entries of ``sum(parts)``, summed exactly (math.fsum), rounded once."""
+    terms = np.concatenate([np.ravel(p) for p in parts])
+    return math.fsum(terms) / np.size(parts[0])
+
+
+def _log_mean_exp_shifted(x: np.ndarray) -> tuple[float, float]:
+    """``(m, r)`` with ``log mean exp(x) = m + r``: ``m = max x``, ``r`` in [-log n, 0]."""
+    m = float(x.max())
+    return m, math.log(math.fsum(np.exp(x - m).ravel()) / x.size)
+
+
+def _offdiagonal(m: np.ndarray) -> np.ndarray:
+    return m[~np.eye(len(m), dtype=bool)]
+
+
+def _one_minus_exp(joint: float, log_marginal: tuple[float, float]) -> float:
+    """``1 + joint - exp(m + r)``; -inf once the exponential is beyond float64."""
+    m, r = log_marginal
+    if m + r > LOG_FLOAT64_MAX:
+        return -math.inf
+    return math.fsum([1.0, joint, -math.exp(m + r)])
+
+
+def shifted_infonce(s: np.ndarray) -> float:
+    top = s.max(axis=1)
+    log_sums = np.log(np.exp(s - top[:, None]).sum(axis=1))
+    return math.log(len(s)) + _exact_mean(s.diagonal(), -top, -log_sums)
+
+
+def shifted_tuba(s: np.ndarray, a: np.ndarray) -> float:
+    joint = _exact_mean(s.diagonal(), -a)
+    return _one_minus_exp(joint, _log_mean_exp_shifted(_offdiagonal(s - a[:, None])))
+
+
+def shifted_dv(s: np.ndarray) -> float:
+    m, r = _log_mean_exp_shifted(_offdiagonal(s))
+    return math.fsum([_exact_mean(s.diagonal()), -m, -r])
+
+
+def shifted_smile(s: np.ndarray, clip: float = 5.0) -> float:
+    m, r = _log_mean_exp_shifted(_offdiagonal(np.clip(s, -clip, clip)))
+    return math.fsum([_exact_mean(s.diagonal()), -m, -r])
+
+
+def shifted_interpolated(s: np.ndarray, alpha: float, a: np.ndarray) -> float:
+    b = len(s)
+    # rows[i, j] is row i without column j; top[i, j] its maximum, so the baseline of the pair
+    # (i, j) is top[i, j] + rest[i, j], with rest a log of a mean whose largest term is 1.
+    rows = np.where(np.eye(b, dtype=bool)[None], -np.inf, s[:, None, :])
+    top = rows.max(axis=-1)
+    log_mean = np.log(np.exp(rows - top[..., None]).sum(axis=-1) / (b - 1))
+    with np.errstate(divide="ignore"):  # log(0) = -inf at alpha = 0 or 1 is meant
+        rest = np.logaddexp(math.log(alpha) + log_mean, np.log1p(-alpha) + a[:, None] - top)
+    diagonal = np.broadcast_to(s.diagonal()[:, None], (b, b))
+    joint = _exact_mean(_offdiagonal(diagonal), -_offdiagonal(top), -_offdiagonal(rest))
+    exponents = (s - top.diagonal()[:, None]) - rest.diagonal()[:, None]
+    return _one_minus_exp(joint, _log_mean_exp_shifted(_offdiagonal(exponents)))
+
+
+# name -> the exact reference at any scale, on (S, a), for the cases of EXTREME_CASES
+SHIFTED_REFERENCES = {
+    "infonce": lambda s, a: shifted_infonce(s),
+    "nwj": lambda s, a: shifted_tuba(s, a + 1.0),
+    "tuba": shifted_tuba,
+    "tuba-baseline": shifted_tuba,
+    "dv": lambda s, a: shifted_dv(s),
+    "js": shifted_tuba,
+    "smile": lambda s, a: shifted_smile(s),
+    **{
+        f"interpolated-{alpha}": lambda s, a, alpha=alpha: shifted_interpolated(s, alpha, a)
+        for alpha in (0.01, 0.5, 0.99, 1.0)
+    },
+    "interpolated-0.5-baseline": lambda s, a: shifted_interpolated(s, 0.5, a),
+}
+
+
+def test_every_extreme_case_has_a_shifted_reference():
+    assert set(SHIFTED_REFERENCES) == set(EXTREME_CASES)
+
+
+@pytest.mark.parametrize("name", sorted(EXTREME_CASES))
+def test_shifted_references_agree_with_the_direct_ones(name):
+    _, direct, make_baseline = EXTREME_CASES[name]
+    for label, matrix in EXTREME:
+        a = make_baseline(matrix)
+        expected, got = direct(matrix, a), SHIFTED_REFERENCES[name](matrix, a)
+        assert got == pytest.approx(expected, rel=1e-13, abs=1e-13), label
+
+
+def _error(got: float, expected: float, dtype: torch.dtype, scale: float) -> float:
+    """``|got - expected| / scale``; NaN is never right, and -inf is right exactly where the
+    exact value is beyond the dtype's range."""
+    if math.isnan(got):
+        return math.inf
+    if math.isinf(torch.tensor(expected, dtype=dtype).item()):
+        return 0.0 if got == -math.inf and expected < 0 else math.inf
+    return abs(got - expected) / scale
+
+
+def large_errors(name: str, dtype: torch.dtype) -> list[tuple[float, str]]:
+    """(error relative to max(1, max|S|), matrix) of ``name`` on every large matrix."""
+    call = EXTREME_CASES[name][0]
+    make_baseline = EXTREME_CASES[name][2]
+    errors = []
+    for label, matrix in LARGE:
+        scores = torch.tensor(matrix, dtype=dtype)
+        a = torch.tensor(make_baseline(matrix), dtype=dtype)
+        exact_input = scores.double().numpy()
+        expected = SHIFTED_REFERENCES[name](exact_input, a.double().numpy())
+        got = call(scores, a).item()
+        scale = max(1.0, float(np.abs(exact_input).max()))
+        errors.append((_error(got, expected, dtype, scale), label))
+    return errors
+
+
+# The error allowed is relative to max(1, max|S|) alone, not also to |bound| as above: at these
+# scales every exponential term e^S with S beyond 88 (float32) or 709 (float64) is infinite and
+# the bound -inf, and the terms that stay finite are bounded (SMILE's clipped partition by e^5,
+# I_alpha's marginal term by 1 / alpha), so what is left is sums of scores, rounded to eps * |S|.
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(EXTREME_CASES))
+def test_bounds_match_exact_reference_at_large_scales(name, dtype):
+    worst, label = max(large_errors(name, dtype))
+    assert worst <= EXTREME_TOLERANCE[dtype], f"{name} off by {worst:.2e} (relative) on {label}"
+
+
+def test_large_scales_reach_1e8_and_overflow_where_they_should():
+    assert max(float(np.abs(m).max()) for _, m in LARGE) > 1e8
+    # TUBA's e^S overflows there: the right answer, -inf, is what the tests above hold it to
+    s = torch.tensor(LARGE[-1][1], dtype=torch.float32)
+    assert tuba(s).item() == nwj(s).item() == js(s).item() == -math.inf
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("b", [2, 4, 6, 64])
+@pytest.mark.parametrize("value", [1e7, 1e8])
+def test_infonce_of_equal_large_scores_is_zero(value, b, dtype):
+    # Every row uniform: the positive is no likelier than any negative, so I_NCE = log B - log B.
+    # Computed as S_ii - logsumexp_j S_ij, it was 0.39 nats at 1e7 (B = 4) in float32, -3.8 at 1e8.
+    scores = torch.full((b, b), value, dtype=dtype)
+    assert infonce(scores).item() == pytest.approx(0.0, abs=1e-6)
+    assert infonce(-scores).item() == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("value", [-1e8, -1e7, 1e3, 1e7, 1e8])
+def test_every_bound_on_equal_large_scores_has_its_closed_form(value, dtype):
+    b = 64
+    scores = torch.full((b, b), value, dtype=dtype)
+    c = scores[0, 0].item()  # the score as the dtype holds it
+
+    def interpolated_form(alpha: float) -> float:
+        # baseline log(alpha e^c + 1 - alpha) = c + L: 1 + (c - baseline) - e^(c - baseline)
+        if alpha == 1.0:
+            return 0.0
+        gap = float(np.logaddexp(math.log(alpha), math.log1p(-alpha) - c))
+        return 1.0 - gap - math.exp(-gap)
+
+    expected = {
+        "infonce": 0.0,
+        "dv": 0.0,
+        "smile": c - 5.0 if c > 5 else c + 5.0,  # log mean e^clip(c) = +-5
+        # 1 + c - e^c, overflowing to -inf for large c (nwj and js are tuba of c - 1 and c)
+        "tuba": 1.0 + c if c < 0 else -math.inf,
+        "nwj": c if c < 0 else -math.inf,
+        "js": 1.0 + c if c < 0 else -math.inf,
+    }
+    for name, want in expected.items():
+        got = BOUNDS[name](scores).item()
+        assert got == pytest.approx(want, rel=EXTREME_TOLERANCE[dtype], abs=1e-6), name
+    for alpha in (0.01, 0.5, 0.99, 1.0):
+        got = interpolated(scores, alpha).item()
+        want = interpolated_form(alpha)
+        assert got == pytest.approx(want, rel=EXTREME_TOLERANCE[dtype], abs=1e-6), alpha
+
+
+# --- Huge offsets on the bounds that do not see them ---------------------------------------------
+#
+# InfoNCE is unchanged by adding c_i to row i of the scores, TUBA and I_alpha by adding c_i to
+# row i and to its log-baseline a_i, DV by adding one c to every score. So a bound on S + c must
+# be as accurate as on S, relative to the scale of S, not of c: a computation that adds back a
+# maximum of size c before subtracting (S_ii - logsumexp_j S_ij) rounds at eps * |c| and fails.
+# The matrices are the extreme ones at B <= 64 offset by +-1e3 to +-1e8 (row i by (-1)^i c, or
+# everything by c). The reference sees the offset scores as the dtype rounded them, less the
+# offset, which float64 subtracts exactly: the shifted bound's exact value.
+
+OFFSETS = (1e3, -1e5, 1e7, -1e8)
+
+# name -> (mirl call on (scores, log_baseline), exact reference on (S, a), baseline maker,
+# whether the offset is per row (with the baseline) or one for the whole matrix)
+OFFSET_CASES = {
+    "infonce": (lambda t, a: infonce(t), lambda s, a: shifted_infonce(s), _zeros, "rows"),
+    "dv": (lambda t, a: dv(t), lambda s, a: shifted_dv(s), _zeros, "all"),
+    "tuba-baseline": (tuba, shifted_tuba, _ramp, "rows"),
+    **{
+        f"interpolated-{alpha}-baseline": (
+            lambda t, a, alpha=alpha: interpolated(t, alpha, a),
+            lambda s, a, alpha=alpha: shifted_interpolated(s, alpha, a),
+            _ramp,
+            "rows",
+        )
+        for alpha in (0.01, 0.5, 0.99, 1.0)
+    },
+}
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(OFFSET_CASES))
+def test_shift_invariant_bounds_are_exact_under_huge_offsets(name, dtype):
+    call, reference, make_baseline, per = OFFSET_CASES[name]
+    worst, where = 0.0, None
+    for label, matrix in EXTREME:
+        if len(matrix) > 64:
+            continue
+        for offset in OFFSETS:
+            b = len(matrix)
+            rows = offset * (-1.0) ** np.arange(b) if per == "rows" else np.full(b, offset)
+            scores = torch.tensor(matrix + rows[:, None], dtype=dtype)
+            a = make_baseline(matrix) + (rows if per == "rows" else 0.0)
+            a_t = torch.tensor(a, dtype=dtype)
+            s_exact = scores.double().numpy() - rows[:, None]  # exact: Sterbenz
+            a_exact = a_t.double().numpy() - (rows if per == "rows" else 0.0)
+            expected = reference(s_exact, a_exact)
+            got = call(scores, a_t).item()
+            scale = max(1.0, abs(expected)) * max(1.0, float(np.abs(s_exact).max()))
+            error = _error(got, expected, dtype, scale)
+            if error > worst:
+                worst, where = error, f"{label} offset {offset:g}: {got} vs {expected}"
+    assert worst <= EXTREME_TOLERANCE[dtype], f"{name} off by {worst:.2e} (relative) on {where}"
+
+
+def test_smile_and_js_return_their_bound_to_the_last_bit():
+    # Their value is one bound and their gradient another objective's; the value came back
+    # as objective + (value - objective), rounded at the scale of both: up to 16 off at 1e8.
+    for label, matrix in EXTREME + LARGE:
+        for dtype in (torch.float32, torch.float64):
+            s = torch.tensor(matrix, dtype=dtype)
+            clipped_dv = s.diagonal().mean() - logmeanexp_offdiagonal(s.clamp(-5.0, 5.0))
+            assert smile(s).item() == clipped_dv.item(), f"smile {dtype} {label}"
+            assert js(s).item() == nwj(s + 1.0).item(), f"js {dtype} {label}"
+
+
+@pytest.mark.parametrize("name", sorted(BOUNDS))
+def test_gradients_are_finite_at_large_scales(name):
+    for label, matrix in LARGE:
+        for dtype in (torch.float32, torch.float64):
+            scores = torch.tensor(matrix, dtype=dtype, requires_grad=True)
+            value = BOUNDS[name](scores)
+            assert not torch.isnan(value), f"{name} {dtype} {label}"
+            if not torch.isfinite(value):  # TUBA/NWJ overflow: -inf, no gradient to check
                 continue
             value.backward()
             assert torch.isfinite(scores.grad).all(), f"{name} {dtype} {label}"

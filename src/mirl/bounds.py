@@ -52,11 +52,18 @@ def logmeanexp_offdiagonal(scores: Tensor) -> Tensor:
 def infonce(scores: Tensor) -> Tensor:
     """InfoNCE: ``log B + mean_i [S_ii - logsumexp_j S_ij]``, at most ``log B``.
 
+    It depends only on the scores relative to their row (adding c_i to row i changes
+    nothing), and so does its rounding: the value is as accurate at scores of 1e8 as at 1.
+
     References: van den Oord et al. (2018), "Representation Learning with Contrastive
     Predictive Coding"; Poole et al. (2019), eq. (12).
     """
     b = check_scores(scores)
-    log_softmax_diag = _diagonal(scores) - torch.logsumexp(scores, dim=-1)
+    # log_softmax subtracts each row's maximum before anything else, so S_ii - max_j S_ij is a
+    # difference of nearby numbers, exact when S_ii is near the top of its row. Subtracting a
+    # separately rounded logsumexp instead (~ max + log B) loses all of log B at large scores:
+    # equal scores of 1e7 (B = 4) gave 0.39 nats in float32, where the bound is exactly 0.
+    log_softmax_diag = _diagonal(torch.log_softmax(scores, dim=-1))
     return math.log(b) + log_softmax_diag.mean(dim=-1)
 
 
@@ -98,7 +105,12 @@ def dv(scores: Tensor) -> Tensor:
     References: Donsker and Varadhan (1983); Belghazi et al. (2018), "MINE".
     """
     check_scores(scores)
-    return _diagonal(scores).mean(dim=-1) - logmeanexp_offdiagonal(scores)
+    # Adding c to every score changes nothing, so subtract the largest negative score first:
+    # both terms then hold differences of nearby numbers instead of two large values (each
+    # rounded to eps * |S|) whose difference is the bound.
+    top = _mask_diagonal(scores).flatten(-2).amax(dim=-1).detach()[..., None, None]
+    shifted = scores - top
+    return _diagonal(shifted).mean(dim=-1) - logmeanexp_offdiagonal(shifted)
 
 
 def _js_fgan(scores: Tensor) -> Tensor:
@@ -108,6 +120,16 @@ def _js_fgan(scores: Tensor) -> Tensor:
     off = ~torch.eye(b, dtype=torch.bool, device=scores.device)
     marginal = (F.softplus(scores) * off).sum(dim=(-2, -1)) / (b * (b - 1))
     return joint - marginal
+
+
+def _with_gradient_of(value: Tensor, objective: Tensor) -> Tensor:
+    """``value`` exactly, with the gradient of ``objective``.
+
+    ``objective + (value - objective).detach()`` rounds through ``value - objective``, at the
+    scale of both: at scores of 1e8 (value near +S, objective near -S) that moved float32 by
+    up to 12. ``objective - objective.detach()`` is exactly 0 (the objective is finite).
+    """
+    return value.detach() + (objective - objective.detach())
 
 
 def js(scores: Tensor) -> Tensor:
@@ -121,9 +143,7 @@ def js(scores: Tensor) -> Tensor:
     Poole et al. (2019), Section 2.3.
     """
     check_scores(scores)
-    objective = _js_fgan(scores)
-    value = nwj(scores + 1.0)
-    return objective + (value - objective).detach()
+    return _with_gradient_of(nwj(scores + 1.0), _js_fgan(scores))
 
 
 def smile(scores: Tensor, clip: float | None = 5.0) -> Tensor:
@@ -139,8 +159,7 @@ def smile(scores: Tensor, clip: float | None = 5.0) -> Tensor:
     check_scores(scores)
     clipped = scores if clip is None else scores.clamp(-clip, clip)
     value = _diagonal(scores).mean(dim=-1) - logmeanexp_offdiagonal(clipped)
-    objective = _js_fgan(scores)
-    return objective + (value - objective).detach()
+    return _with_gradient_of(value, _js_fgan(scores))
 
 
 def _log_leave_one_out_mean(scores: Tensor) -> Tensor:
@@ -189,25 +208,40 @@ def interpolated(scores: Tensor, alpha: float = 0.5, log_baseline: Tensor | None
             f"log_baseline must have shape {tuple(scores.shape[:-1])}, "
             f"got {tuple(log_baseline.shape)}"
         )
-    single = log_baseline.unsqueeze(-1).expand_as(scores)
     if alpha == 0.0:
-        baseline = single
-    elif alpha == 1.0:
-        baseline = _log_leave_one_out_mean(scores)
-    else:
-        baseline = torch.logaddexp(
-            math.log(alpha) + _log_leave_one_out_mean(scores), math.log1p(-alpha) + single
-        )
-    # Joint term: the positive pair (u_i, v_i) scored against each baseline m_ij, j != i,
-    # i.e. against a mean that still contains the positive.
-    joint = _diagonal(scores).unsqueeze(-1) - baseline
+        return tuba(scores, log_baseline)
+    # I_alpha(S + c, a + c) = I_alpha(S, a) for row offsets c [..., B]: every baseline of row i
+    # moves by c_i. So each term works on scores less a (detached) per-row maximum, and every
+    # exponent is a difference of nearby scores. Shifting after the logs instead (a baseline
+    # ~ max + log(...) rounded to eps * |S|, then S_ij minus it) puts that rounding into the
+    # exponents, and exp() amplifies it: at scores of 1e8 in float32, alpha = 0.01, the
+    # marginal term came out 13,000 where it is 100.
     off = ~torch.eye(b, dtype=torch.bool, device=scores.device)
+    # Joint term: the positive pair (u_i, v_i) scored against each baseline m_ij, j != i,
+    # i.e. against a mean that still contains the positive. Row i less its maximum.
+    top = scores.amax(dim=-1).detach()
+    shifted = scores - top.unsqueeze(-1)
+    baseline = _mix(alpha, _log_leave_one_out_mean(shifted), (log_baseline - top).unsqueeze(-1))
+    joint = _diagonal(shifted).unsqueeze(-1) - baseline
     joint_term = (joint * off).sum(dim=(-2, -1)) / (b * (b - 1))
     # Marginal term: the negative pair (u_i, v_j) against the baseline that leaves out the
-    # positive v_i, so the mean is over the other B-1 columns, v_j among them.
-    marginal = scores - _diagonal(baseline).unsqueeze(-1)
+    # positive v_i, so the mean is over the other B-1 columns, v_j among them. Row i less its
+    # largest negative m_i, which dominates that mean: S_ij - m_i is exact for the negatives
+    # that count, however far above them S_ii lies, and the log-mean lies in [-log(B-1), 0].
+    negatives = _mask_diagonal(scores)
+    top_negative = negatives.amax(dim=-1).detach()
+    log_mean = torch.logsumexp(negatives - top_negative.unsqueeze(-1), dim=-1) - math.log(b - 1)
+    own = _mix(alpha, log_mean, log_baseline - top_negative)
+    marginal = scores - top_negative.unsqueeze(-1) - own.unsqueeze(-1)
     marginal_term = torch.exp(logmeanexp_offdiagonal(marginal))
     return 1.0 + joint_term - marginal_term
+
+
+def _mix(alpha: float, log_mean: Tensor, log_single: Tensor) -> Tensor:
+    """``log(alpha * exp(log_mean) + (1 - alpha) * exp(log_single))`` for alpha in (0, 1]."""
+    if alpha == 1.0:
+        return log_mean
+    return torch.logaddexp(math.log(alpha) + log_mean, math.log1p(-alpha) + log_single)
 
 
 BOUNDS = {
