@@ -21,12 +21,12 @@ import time
 
 import torch
 
-from mirl.bench.items import ITEM_RUNS, item_specs, make_trainer
+from mirl.bench.items import item_specs, make_trainer
 from mirl.data import ImageData
-from mirl.paper.experiments import EXPERIMENTS, experiment_specs
-from mirl.results.kinds import train
+from mirl.experiments.paper import PAPER
 from mirl.runtime.capture import CapturedStep
 from mirl.runtime.devices import device_name
+from mirl.runtime.training import train
 
 
 def compare_steps(spec, data: ImageData, k: int, steps: int) -> dict:
@@ -54,8 +54,8 @@ def compare_steps(spec, data: ImageData, k: int, steps: int) -> dict:
 
 def compare_rows(data: ImageData) -> list[dict]:
     out = []
-    for name in EXPERIMENTS:
-        for spec in experiment_specs(name, "smoke")[:1]:
+    for experiment in PAPER:
+        for spec in experiment.specs("smoke")[:1]:
             runs = {
                 capture: train(spec, [0, 1], device="cuda", data=data, capture=capture)
                 for capture in (False, True)
@@ -87,7 +87,7 @@ def main() -> None:
     start = time.perf_counter()
     steps = [
         compare_steps(spec, data, args.group_size, args.steps)
-        for spec in ([] if args.rows_only else item_specs(list(ITEM_RUNS)))
+        for spec in ([] if args.rows_only else item_specs([e.name for e in PAPER]))
     ]
     for record in steps:
         print(json.dumps(record), flush=True)

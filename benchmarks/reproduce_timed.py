@@ -72,8 +72,8 @@ def main() -> None:
     record = {
         "kind": "reproduce",
         "profile": arguments[arguments.index("--profile") + 1],
-        "experiments": sorted(frame["exp_name"].unique().tolist()) if len(frame) else [],
-        "seeds": int(frame["run"].nunique()) if len(frame) else 0,
+        "experiments": sorted(frame["experiment"].unique().tolist()) if len(frame) else [],
+        "seeds": int(frame["seed"].nunique()) if len(frame) else 0,
         "device": device,
         "device_name": device_name(device),
         "torch_version": torch.__version__,

@@ -3,7 +3,9 @@ download) run only with ``--slow``; the README's test command passes it."""
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 # Before torch starts OpenMP: its threads sleep rather than spin while they wait, so the
 # suite does not crawl on a machine with other work on it (see mirl.runtime.devices).
@@ -37,3 +39,22 @@ def _two_threads():
 def data() -> ImageData:
     """The synthetic MNIST stand-in on the CPU (no download)."""
     return ImageData.from_mnist(synthetic_mnist())
+
+
+SMOKE_BASELINE = 0.8351
+
+
+@pytest.fixture(scope="session")
+def smoke_results(tmp_path_factory) -> Path:
+    """The paper's experiments trained at smoke scale on the synthetic digits, plus a
+    baseline: a results directory the figure and report tests read."""
+    from mirl.cli import main
+    from mirl.experiments.paper import PAPER
+
+    out = tmp_path_factory.mktemp("smoke")
+    for experiment in PAPER:
+        args = ["run", experiment.name, "--profile", "smoke", "--data", "synthetic"]
+        assert main([*args, "--out", str(out), "--quiet"]) == 0
+    baseline = {"accuracy": SMOKE_BASELINE, "data": "synthetic"}
+    (out / "baseline.json").write_text(json.dumps(baseline))
+    return out

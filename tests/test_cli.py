@@ -45,7 +45,7 @@ def test_run_writes_tidy_rows(tmp_path, capsys):
         )
         == 0
     )
-    frame = load(tmp_path)
+    frame = load(tmp_path, colab_columns=True)
     assert set(frame.name) == {
         f"{e}-bilinear-{b}-t{t}"
         for e in ("convnet", "mlp")
@@ -53,7 +53,7 @@ def test_run_writes_tidy_rows(tmp_path, capsys):
         for t in (2, 4)
     }
     assert frame.accuracy.between(0, 1).all()
-    assert (frame.bound_value <= 0).all()  # -|I - t|
+    assert (frame.bound_value <= 0).all()  # the Colab's column: -|I - t|
     assert "results in" in capsys.readouterr().out
 
 
@@ -66,7 +66,7 @@ def test_run_writes_tidy_rows(tmp_path, capsys):
         (["run", "noniid", "--steps", "-3"], "steps must be a positive integer"),
         (["run", "noniid", "--seeds", "0"], "--seeds must be at least 1"),
         (["run", "noniid", "--group-size", "0"], "group size must be at least 1"),
-        (["reproduce", "--experiments", "invertible,fig9"], r"unknown experiments \['fig9'\]"),
+        (["reproduce", "--experiments", "invertible,fig9"], "unknown experiment 'fig9'"),
     ],
 )
 def test_bad_input_gets_a_clear_error(args, message, tmp_path):
@@ -168,7 +168,7 @@ def test_user_mistakes_are_one_line_errors_before_any_training(extra, message, t
         ("", "--experiments is empty"),
         (",", "--experiments is empty"),
         ("noniid,,invertible", "has an empty name"),
-        ("invertible,fig9", r"unknown experiments \['fig9'\]"),
+        ("invertible,fig9", "unknown experiment 'fig9'"),
     ],
 )
 def test_reproduce_refuses_an_empty_or_odd_experiment_list(experiments, message, tmp_path):
@@ -253,5 +253,6 @@ def test_off_a_terminal_a_progress_line_comes_while_a_run_trains(tmp_path, monke
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if "steps/s" in line]
     assert lines, err
-    assert re.search(r"run 1/4 noniid/\S+ seeds 0: step 1/4; sweep 1/16 steps", lines[0])
+    pattern = r"run 1/4 noniid/\S+ seeds 0: step 1/4; sweep 1/16 steps"
+    assert any(re.search(pattern, line) for line in lines), lines
     assert all("ETA" in line for line in lines)

@@ -8,12 +8,7 @@ import torch
 
 from mirl.data import mnist as mnist_module
 from mirl.data import noisy_views, split_views, synthetic_mnist
-from mirl.data.gaussian import (
-    GaussianPairs,
-    correlated_gaussian,
-    correlated_gaussian_mi,
-    gaussian_mi,
-)
+from mirl.data.gaussian import correlated_gaussian, correlated_gaussian_mi, gaussian_mi
 from mirl.data.mnist import (
     DataError,
     check_mnist,
@@ -121,28 +116,6 @@ def test_gaussian_mutual_information_closed_forms():
     assert correlated_gaussian_mi(0.8, 3) == pytest.approx(-1.5 * np.log(0.36))
     x, y = correlated_gaussian(0.8, 2, 200_000, torch.Generator().manual_seed(0))
     assert np.corrcoef(x[:, 1], y[:, 1])[0, 1] == pytest.approx(0.8, abs=0.005)
-
-
-def test_noniid_sampler_shares_z_within_a_batch():
-    sz, se = ((1.0, -0.5), (-0.5, 1.0)), ((1.0, 0.9), (0.9, 1.0))
-    normals = torch.randn(
-        20000, 9, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64
-    )
-    for sampler in ("iid", "noniid"):
-        pairs = GaussianPairs(sampler, sz, se)(normals)
-        cov = torch.cov(pairs[:, 0].T)  # the law of one pair: N(0, sz + se) either way
-        torch.testing.assert_close(
-            cov, torch.tensor([[2.0, 0.4], [0.4, 2.0]], dtype=torch.float64), atol=0.06, rtol=0
-        )
-    noniid = GaussianPairs("noniid", sz, se)(normals)
-    between = torch.cov(torch.stack([noniid[:, 0, 0], noniid[:, 1, 0]]))[0, 1]
-    assert between.item() == pytest.approx(
-        1.0, abs=0.05
-    )  # two x's of a batch share z: cov = sz[0,0]
-    iid = GaussianPairs("iid", sz, se)(normals)
-    assert torch.cov(torch.stack([iid[:, 0, 0], iid[:, 1, 0]]))[0, 1].abs() < 0.05
-    with pytest.raises(ValueError, match="unknown sampler"):
-        GaussianPairs("markov", sz, se)
 
 
 def _no_download(monkeypatch):

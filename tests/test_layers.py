@@ -14,7 +14,9 @@ LAYERS = [
     {"mirl.runtime"},
     {"mirl.paper", "mirl.estimation"},
     {"mirl.results"},
-    {"mirl.colab", "mirl.report", "mirl.bench"},
+    {"mirl.colab", "mirl.figures"},
+    {"mirl.experiments"},
+    {"mirl.report", "mirl.bench"},
     {"mirl.cli"},
 ]
 ROOT = Path(mirl.__file__).parent

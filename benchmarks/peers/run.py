@@ -101,7 +101,7 @@ def run_mirl(bound: str, critic: str, seeds: list[int], protocol: Protocol) -> R
     start = time.perf_counter()
     frame = estimate(spec, seeds)
     seconds = time.perf_counter() - start
-    values = frame.sort_values("run")["estimate"].tolist()
+    values = frame.sort_values("seed")["estimate"].tolist()
     label = "mirl" if len(seeds) > 1 else "mirl (one seed alone)"
     return Result(label, bound, critic, seeds, values, seconds, "mean over held-out batches of B")
 

@@ -7,16 +7,17 @@ turn a bound into a loss, critics and encoders as ``nn.Module``s, seed stacking
 tasks. The layers below it, each importing only from the ones above:
 
 - ``mirl.data``: MNIST (fetched and verified), its two views, a synthetic stand-in;
-- ``mirl.runtime``: run-spec validation, seeded streams, the one training loop and its
-  seed groups, a critic trained alone on pairs, CUDA-graph capture, encoding and Jacobian
-  spectra, devices and CPU threads;
-- ``mirl.paper``: the six experiments of Tschannen et al. (ICLR 2020): run specs, the
-  trainer of each kind of run, profiles, the pixel baseline, the paper's names; beside it
-  ``mirl.estimation``: estimators trained on the tasks of known MI;
-- ``mirl.results``: the table of kinds and ``train``, the verified result store, the tidy
-  table (``mirl.results.load``), sweeps that resume, the Ray backend;
-- ``mirl.colab`` (the Colab's results), ``mirl.report`` (figures, report.html),
-  ``mirl.bench`` (``mirl bench``) and ``mirl.cli`` (the ``mirl`` command).
+- ``mirl.runtime``: run-spec validation, the kinds of run and ``train``, seeded streams,
+  the one training loop and its seed groups, a critic trained alone on pairs, CUDA-graph
+  capture, encoding and Jacobian spectra, devices and CPU threads, one's own files;
+- ``mirl.paper``: the paper's kinds of run (two-view, adversarial), its names and pixel
+  baseline; beside it ``mirl.estimation``: estimators trained on tasks of known MI;
+- ``mirl.results``: the verified result store, the tidy table (``mirl.results.load``),
+  sweeps that resume, and the backends that train them (here, worker processes, Ray);
+- ``mirl.colab`` (the Colab's results) and ``mirl.figures`` (kinds of figure, claims);
+- ``mirl.experiments``: experiments as declarations (the paper's six, one's own), profiles;
+- ``mirl.report`` (figures, report.html), ``mirl.bench`` (``mirl bench``) and ``mirl.cli``
+  (the ``mirl`` command).
 """
 
 import os as _os
@@ -39,7 +40,7 @@ from mirl.flows import RealNVP
 from mirl.layers import Conv2d, Dense
 from mirl.objectives import OBJECTIVES, maximize, target
 from mirl.probe import sklearn_probe, torch_probe
-from mirl.seeds import stack, unstack
+from mirl.seeds import Stackable, stack, unstack
 from mirl.tasks import TASKS, get_task
 
 __version__ = "0.2.0"
@@ -59,6 +60,7 @@ __all__ = [
     "InnerProduct",
     "RealNVP",
     "Separable",
+    "Stackable",
     "build_critic",
     "build_encoder",
     "dv",

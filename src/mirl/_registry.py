@@ -13,13 +13,18 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 
+class UnknownName(ValueError):
+    """A name that is not in its registry (perhaps one a file not loaded here registers)."""
+
+
 def lookup(registry: Mapping[str, Any], name: str, what: str) -> Any:
-    """``registry[name]``, or a ValueError that names ``what`` and lists the valid names."""
+    """``registry[name]``, or an ``UnknownName`` error that names ``what`` and lists the
+    valid names."""
     try:
         return registry[name]
     except (KeyError, TypeError):
         valid = ", ".join(sorted(registry))
-        raise ValueError(f"unknown {what} {name!r}; valid names: {valid}") from None
+        raise UnknownName(f"unknown {what} {name!r}; valid names: {valid}") from None
 
 
 def check_kwargs(fn: Callable, kwargs: Mapping[str, Any], what: str) -> None:

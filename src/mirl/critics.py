@@ -3,12 +3,18 @@ with ``S[i, j] = f(u_i, v_j)``; the diagonal scores the positive pairs.
 
 Leading dimensions pass through: ``u [..., B, du], v [..., B, dv] -> S [..., B, B]``.
 Stacked (``mirl.seeds.stack``), the first leading dimension is the seed axis ``K``.
+
+``CRITICS`` maps a name to a class built as ``CRITICS[name](dim_u, dim_v, **kwargs)``; one's
+own critic is one more entry, a ``mirl.Stackable`` made of stackable layers
+(``mirl.layers.Dense``). ``mirl check`` builds each with its defaults, or its class
+attribute ``example_kwargs`` where it has one, and checks that entry ``[i, j]`` is the
+critic on the pair ``(u_i, v_j)`` and that a stacked seed trains as that seed alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -69,6 +75,8 @@ class Concat(Stackable):
     References: Poole et al. (2019); Tschannen et al. (2020), Section 3.2 ("MLP critic").
     """
 
+    example_kwargs: ClassVar[dict[str, Any]] = {"hidden": 8, "layers": 2}
+
     def __init__(self, dim_u: int, dim_v: int, hidden: int = 200, layers: int = 1):
         super().__init__()
         if layers < 1:
@@ -92,6 +100,8 @@ class Separable(Stackable):
 
     References: Poole et al. (2019); Tschannen et al. (2020), Section 3.2.
     """
+
+    example_kwargs: ClassVar[dict[str, Any]] = {"hidden": 8, "out": 4, "layers": 2}
 
     def __init__(self, dim_u: int, dim_v: int, hidden: int = 100, out: int = 100, layers: int = 1):
         super().__init__()

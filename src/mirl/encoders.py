@@ -2,13 +2,18 @@
 
 Every encoder maps ``[B, in_dim] -> [B, out_dim]``; stacked (``mirl.seeds.stack``), it maps
 ``[K, B, in_dim] -> [K, B, out_dim]``, seed k's inputs through seed k's weights.
+
+``ENCODERS`` maps a name to a class built as ``ENCODERS[name](in_dim, **kwargs)``, with an
+``out_dim`` attribute; one's own encoder is one more entry. Its class attribute
+``example_kwargs`` gives a small instance for ``mirl check`` (a stacked seed must train as
+that seed alone).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -31,6 +36,8 @@ class MLP(Stackable):
 
     References: Tschannen et al. (2020), Sections 3.1-3.3.
     """
+
+    example_kwargs: ClassVar[dict[str, Any]] = {"widths": [16, 8]}
 
     def __init__(
         self,
@@ -103,6 +110,8 @@ class ConvNet(Stackable):
 
     References: Tschannen et al. (2020), Section 3.3.
     """
+
+    example_kwargs: ClassVar[dict[str, Any]] = {"channels": 2, "out_dim": 6}
 
     def __init__(
         self,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -81,6 +82,8 @@ class RealNVP(Stackable):
     References: Dinh, Sohl-Dickstein and Bengio (2017), "Density estimation using Real NVP";
     Tschannen et al. (2020), Section 3.1.
     """
+
+    example_kwargs: ClassVar[dict[str, Any]] = {"couplings": 2, "hidden": [8], "init_std": 0.01}
 
     def __init__(
         self,

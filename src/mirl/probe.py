@@ -23,6 +23,8 @@ from torch.nn import functional as F
 
 C = 10.0
 SAGA_TOL = 0.1
+PROBES = ("sklearn", "torch")
+"""The probes by name: the paper's saga fit, and the batched torch fit."""
 
 
 def minmax_scale(train: Tensor, test: Tensor) -> tuple[Tensor, Tensor]:
@@ -159,7 +161,7 @@ def start_probe(
         values = torch_probe(train_codes, train_labels, test_codes, test_labels)
         return Accuracies(values.cpu().numpy().astype(np.float64))
     if kind != "sklearn":
-        raise ValueError(f"unknown probe {kind!r}; valid: sklearn, torch")
+        raise ValueError(f"unknown probe {kind!r}; valid: {', '.join(PROBES)}")
     y_train, y_test = train_labels.cpu().numpy(), test_labels.cpu().numpy()
     jobs = [
         (tr.cpu().numpy(), y_train, te.cpu().numpy(), y_test, s)

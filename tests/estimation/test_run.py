@@ -30,7 +30,7 @@ def test_estimate_stores_a_tidy_table_that_resumes(tmp_path, capsys):
         for task in ("staircase-2", "staircase")
         for bound in ("infonce", "nwj")
     }
-    assert {"task", "true_mi", "estimate", "train_bound", "Estimator", "Critic"} <= set(frame)
+    assert {"task", "true_mi", "estimate", "train_bound", "bound", "critic"} <= set(frame)
     assert len(frame) == 4 * 2 * 2  # runs x seeds x evaluations
     # The staircase's 20 steps give each level 4; the evaluations after steps 10 and 20
     # are of the levels of steps 9 and 19: 6 and 10 nats.

@@ -6,7 +6,7 @@ import pickle
 import pytest
 
 from mirl.estimation import FAMILIES, EstimateSpec, resolve_task
-from mirl.results.kinds import spec_from_dict, spec_to_dict
+from mirl.runtime.kinds import spec_from_dict, spec_to_dict
 from mirl.tasks import TASKS
 
 
@@ -99,7 +99,7 @@ def test_spec_round_trips_through_json_and_overrides_merge():
     assert pickle.loads(pickle.dumps(cubic)) == cubic
     assert spec.name == "staircase-2-4-separable-smile-clip1"
     assert spec.labels()["label"] == "staircase-2-4, separable, smile (clip1)"
-    assert spec.labels()["task"] == "staircase-2-4" and spec.labels()["Estimator"] == "smile"
+    assert spec.labels()["task"] == "staircase-2-4" and spec.labels()["bound"] == "smile"
 
 
 def test_resolve_task_lists_families_among_valid_names():

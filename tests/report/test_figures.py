@@ -1,5 +1,5 @@
-"""``plot_all``: every figure of the catalogue that a directory has results for, as PNG and
-PDF, and nothing for a directory without results."""
+"""``plot_all``: every figure of the experiments that a directory has results for, as PNG
+and PDF, and nothing for a directory without results."""
 
 from __future__ import annotations
 
@@ -8,8 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from mirl.report.catalogue import FIGURES
+from mirl.experiments.paper import PAPER
 from mirl.report.figures import plot_all
+
+
+@pytest.fixture(scope="module")
+def results(smoke_results) -> Path:
+    return smoke_results
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +23,7 @@ def plotted(results) -> list[Path]:
 
 
 def test_plot_all_writes_every_figure_as_png_and_pdf(results, plotted):
-    paper = [f for f in FIGURES if f.experiment != "estimate"]  # the six experiments' figures
+    paper = [f for e in PAPER for f in e.figures]
     expected = {results / "figures" / f"{f.stem}.{ext}" for f in paper for ext in ("png", "pdf")}
     assert set(plotted) == expected
     assert len(plotted) == len(expected)

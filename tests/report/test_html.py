@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from mirl.cli import main
-from mirl.paper.experiments import experiment_specs
+from mirl.experiments import experiment_specs
 from mirl.report.html import write_report
 from mirl.report.summary import final_results, format_seconds
 from mirl.results import load
@@ -65,17 +65,17 @@ def test_report_shows_experiments_with_figure_numbers_and_descriptions(report):
 def test_final_table_is_the_mean_and_sd_over_seeds_at_the_last_step(results, report):
     frame = load(results)
     rows = frame[frame.name == "mlp-concat-nwj"]
-    last = rows[rows.iteration == rows.iteration.max()]
+    last = rows[rows.step == rows.step.max()]
     accuracy, bound = last["accuracy"].to_numpy(), last["colab_bound"].to_numpy()
     test = last["test_bound"].to_numpy()
     assert len(last) == 2
 
     final = final_results(frame).set_index("name").loc["mlp-concat-nwj"]
-    assert final.iteration == 8 and final.seeds == 2
+    assert final.step == 8 and final.seeds == 2
     assert final.accuracy_mean == pytest.approx(accuracy.mean())
     assert final.accuracy_sd == pytest.approx(np.std(accuracy, ddof=1))
-    assert final.bound_mean == pytest.approx(bound.mean())
-    assert final.bound_sd == pytest.approx(np.std(bound, ddof=1))
+    assert final.paper_bound_mean == pytest.approx(bound.mean())
+    assert final.paper_bound_sd == pytest.approx(np.std(bound, ddof=1))
     assert final.test_bound_mean == pytest.approx(test.mean())
     row = '<td>mlp-concat-nwj</td><td class="num">8</td><td class="num">2</td>'
     row += f'<td class="num">{accuracy.mean():.4f} ± {np.std(accuracy, ddof=1):.4f}</td>'
@@ -101,8 +101,8 @@ def test_a_table_without_test_image_bounds_has_no_such_column(report):
 def test_noniid_final_bound_is_the_training_estimate(results):
     frame = load(results)
     final = final_results(frame).set_index("name").loc["noniid-infonce"]
-    rows = frame[(frame.name == "noniid-infonce") & (frame.iteration == 40)]
-    assert final.bound_mean == pytest.approx(rows["bound_value"].mean())
+    rows = frame[(frame.name == "noniid-infonce") & (frame.step == 40)]
+    assert final.paper_bound_mean == pytest.approx(rows["train_bound"].mean())
     assert np.isnan(final.accuracy_mean)
 
 
@@ -136,12 +136,12 @@ def test_failed_and_corrupt_runs_are_listed_and_escaped(copy):
 
 
 def test_report_is_made_from_stored_rows_alone(copy, monkeypatch):
-    import mirl.results.kinds
+    import mirl.runtime.training
 
     def no_training(*args, **kwargs):
         raise AssertionError("the report must not train")
 
-    monkeypatch.setattr(mirl.results.kinds, "train_seeds", no_training)
+    monkeypatch.setattr(mirl.runtime.training, "train_seeds", no_training)
     (copy / "baseline.json").write_text(json.dumps({"accuracy": 0.8351, "data": "mnist"}))
     html = write_report(copy).read_text(encoding="utf-8")
     assert "<b>0.8351</b>" in html

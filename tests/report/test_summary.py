@@ -12,16 +12,18 @@ from mirl.report.summary import final_results, format_mean_sd, format_seconds, w
 
 
 def two_view_rows() -> pd.DataFrame:
-    """Two seeds of a two-view run at steps 0 and 10, and one Gaussian run's seed."""
+    """Two seeds of a two-view run at steps 0 and 10, and one seed of a Gaussian run of
+    Fig. 4c (an estimation run without held-out pairs)."""
     return pd.DataFrame(
         {
-            "exp_name": ["e"] * 4 + ["g"],
+            "experiment": ["e"] * 4 + ["g"],
             "name": ["r"] * 4 + ["iid-nwj"],
-            "run": [0, 0, 1, 1, 0],
-            "iteration": [0, 10, 0, 10, 40],
+            "kind": ["two_view"] * 4 + ["estimate"],
+            "seed": [0, 0, 1, 1, 0],
+            "step": [0, 10, 0, 10, 40],
             "accuracy": [0.1, 0.8, 0.2, 0.9, np.nan],
             "colab_bound": [0.0, 5.0, 0.0, 6.0, np.nan],
-            "bound_value": [0.0, 5.0, 0.0, 6.0, 0.3],  # the Gaussian run's training estimate
+            "train_bound": [0.0, 4.0, 0.0, 4.5, 0.3],  # the Gaussian run's training estimate
             "test_bound": [0.0, 2.0, 0.0, 3.0, np.nan],
         }
     )
@@ -30,23 +32,23 @@ def two_view_rows() -> pd.DataFrame:
 def test_end_values_show_the_papers_bound_and_the_test_images_bound():
     final = final_results(two_view_rows()).set_index("name")
     run = final.loc["r"]
-    assert (run.iteration, run.seeds) == (10, 2)
+    assert (run.step, run.seeds) == (10, 2)
     assert run.accuracy_mean == pytest.approx(0.85)
     assert run.accuracy_sd == pytest.approx(np.std([0.8, 0.9], ddof=1))
-    assert run.bound_mean == pytest.approx(5.5)  # the Colab's testing bound
-    assert run.bound_sd == pytest.approx(np.std([5.0, 6.0], ddof=1))
+    assert run.paper_bound_mean == pytest.approx(5.5)  # the Colab's testing bound
+    assert run.paper_bound_sd == pytest.approx(np.std([5.0, 6.0], ddof=1))
     assert run.test_bound_mean == pytest.approx(2.5)  # mirl's, on the test images
     gaussian = final.loc["iid-nwj"]
-    assert gaussian.bound_mean == pytest.approx(0.3)
-    assert np.isnan(gaussian.test_bound_mean) and np.isnan(gaussian.bound_sd)
+    assert gaussian.paper_bound_mean == pytest.approx(0.3)
+    assert np.isnan(gaussian.test_bound_mean) and np.isnan(gaussian.paper_bound_sd)
 
 
 def test_end_values_of_a_table_without_the_papers_column():
-    """Records written before colab_bound existed: their test-set bound only, never the
-    old bound_value (which was minus the test loss) in the paper's column."""
+    """Records written before colab_bound existed: their test-set bound only, never their
+    training bound (or the old bound_value, minus the test loss) in the paper's column."""
     frame = two_view_rows().drop(columns="colab_bound").iloc[:4]
     run = final_results(frame).set_index("name").loc["r"]
-    assert np.isnan(run.bound_mean) and run.test_bound_mean == pytest.approx(2.5)
+    assert np.isnan(run.paper_bound_mean) and run.test_bound_mean == pytest.approx(2.5)
 
 
 def test_end_values_of_an_empty_table():

@@ -1,5 +1,5 @@
 """Several runs in flight in worker processes: the same records as one process, and a
-worker that dies is reported and its task redone with nothing stored lost."""
+worker that dies is reported and its job redone with nothing stored lost."""
 
 from __future__ import annotations
 
@@ -18,12 +18,15 @@ import pytest
 import torch
 
 from mirl.cli import main
-from mirl.paper.experiments import experiment_specs
+from mirl.experiments import experiment_specs
 from mirl.results import load
-from mirl.results.jobs import check_jobs, run_jobs, task_cost
+from mirl.results.backends import Local, Options, WorkerProcesses
+from mirl.results.backends.processes import check_jobs, job_cost
+from mirl.results.execution import Context
+from mirl.results.plan import Job, plan
 from mirl.results.progress import Progress
+from mirl.results.sink import Sink
 from mirl.results.store import ResultStore
-from mirl.results.sweep import Task, plan, run_local
 
 SPECS = experiment_specs("critic_impact", "smoke")[:2] + experiment_specs("noniid", "smoke")[:2]
 SEEDS = [0, 1]
@@ -33,31 +36,32 @@ CPU = torch.device("cpu")
 def comparable(out) -> pd.DataFrame:
     frame = load(out)
     keep = [c for c in frame.columns if "seconds" not in c]
-    order = ["exp_name", "name", "run", "iteration"]
+    order = ["experiment", "name", "seed", "step"]
     return frame[keep].sort_values(order).reset_index(drop=True)
 
 
 def sweep(out, jobs: int | None, progress_class=Progress) -> tuple[object, str]:
-    from mirl.data import ImageData
+    """Train SPECS x SEEDS into ``out`` here (``jobs`` None) or in ``jobs`` worker processes."""
     from mirl.data.views import data_summary
 
     store = ResultStore(out)
-    tasks, summary = plan(store, SPECS, SEEDS, 1, data_summary("synthetic"))
+    todo, summary = plan(store, SPECS, SEEDS, 1, data_summary("synthetic"))
     stream = io.StringIO()
-    progress = progress_class(tasks, stream=stream)
-    if jobs is None:
-        data = ImageData.load("synthetic", CPU)
-        summary = run_local(tasks, store, summary, lambda: data, CPU, progress)
-    else:
-        summary = run_jobs(tasks, store, summary, "synthetic", CPU, progress, jobs)
+    progress = progress_class(todo, stream=stream)
+    backend = Local(Options()) if jobs is None else WorkerProcesses(Options(jobs=jobs))
+    backend.run(todo, Context("synthetic", "cpu"), Sink(store, summary, progress))
     progress.close()
     return summary, stream.getvalue()
 
 
 @pytest.fixture(scope="module")
 def alone(tmp_path_factory):
+    # On one thread, as each worker trains: a parallel reduction's rounding may depend on
+    # the number of threads that share it.
     out = tmp_path_factory.mktemp("alone")
-    summary, _ = sweep(out, None)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MIRL_THREADS", "1")
+        summary, _ = sweep(out, None)
     assert summary.ok
     return comparable(out)
 
@@ -73,15 +77,15 @@ class KillsOneWorker(Progress):
 
     killed = False
 
-    def update(self, task, steps_done: int) -> None:
-        super().update(task, steps_done)
+    def update(self, job, steps_done: int) -> None:
+        super().update(job, steps_done)
         if not KillsOneWorker.killed and len(self._running) == 2:
             worker = multiprocessing.active_children()[0]
             os.kill(worker.pid, signal.SIGKILL)
             KillsOneWorker.killed = True
 
 
-def test_a_killed_worker_is_reported_and_its_task_redone(tmp_path, alone):
+def test_a_killed_worker_is_reported_and_its_job_redone(tmp_path, alone):
     summary, log = sweep(tmp_path, 2, KillsOneWorker)
     assert KillsOneWorker.killed
     assert "a worker died (exit code -9)" in log
@@ -100,27 +104,27 @@ def test_bad_job_counts_are_refused_with_the_reason():
         main(["run", "noniid", "--profile", "smoke", "--jobs", "many", "--out", "/nonexistent"])
 
 
-def test_the_longest_tasks_go_first():
-    flow = Task(experiment_specs("invertible", "paper")[0], [0, 1])
-    mlp = Task(experiment_specs("critic_impact", "paper")[0], [0, 1])
-    noniid = Task(experiment_specs("noniid", "paper")[0], [0, 1])
-    assert task_cost(flow) > task_cost(mlp) > task_cost(noniid)
-    assert task_cost(Task(mlp.spec, [0, 1, 2, 3])) == 2 * task_cost(mlp)
+def test_the_longest_jobs_go_first():
+    flow = Job(experiment_specs("invertible", "paper")[0], [0, 1])
+    mlp = Job(experiment_specs("critic_impact", "paper")[0], [0, 1])
+    noniid = Job(experiment_specs("noniid", "paper")[0], [0, 1])
+    assert job_cost(flow) > job_cost(mlp) > job_cost(noniid)
+    assert job_cost(Job(mlp.spec, [0, 1, 2, 3])) == 2 * job_cost(mlp)
 
 
 def test_on_the_cpu_a_sweep_worth_it_takes_one_single_threaded_job_per_core(monkeypatch):
-    import mirl.results.jobs as jobs
+    import mirl.results.backends.processes as processes
 
-    monkeypatch.setattr(jobs, "available_cores", lambda: 2)
+    monkeypatch.setattr(processes, "available_cores", lambda: 2)
 
-    def tasks(profile: str) -> list[Task]:
-        return [Task(spec, [0, 1]) for spec in experiment_specs("critic_impact", profile)]
+    def jobs(profile: str) -> list[Job]:
+        return [Job(spec, [0, 1]) for spec in experiment_specs("critic_impact", profile)]
 
-    assert jobs.default_jobs(CPU, tasks("smoke")) == 1  # seconds of work: no processes
-    assert jobs.default_jobs(CPU, tasks("quick")) == 2
-    assert jobs.default_jobs(CPU, tasks("quick")[:1]) == 1
-    monkeypatch.setattr(jobs, "available_cores", lambda: 64)
-    assert jobs.default_jobs(CPU, tasks("quick")) == 6  # no more jobs than tasks
+    assert processes.default_jobs(CPU, jobs("smoke")) == 1  # seconds of work: no processes
+    assert processes.default_jobs(CPU, jobs("quick")) == 2
+    assert processes.default_jobs(CPU, jobs("quick")[:1]) == 1
+    monkeypatch.setattr(processes, "available_cores", lambda: 64)
+    assert processes.default_jobs(CPU, jobs("quick")) == 6  # no more jobs than runs
 
 
 def children(pid: int) -> list[int]:

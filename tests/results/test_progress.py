@@ -8,7 +8,7 @@ import re
 from mirl.results.progress import Progress, duration
 
 
-class Task:
+class Job:
     def __init__(self, label: str, steps: int):
         self.label, self.steps = label, steps
 
@@ -18,12 +18,12 @@ def test_off_a_terminal_status_lines_come_every_interval_with_rate_and_eta(monke
     monkeypatch.setattr("mirl.results.progress.time.monotonic", lambda: clock[0])
     monkeypatch.setattr("mirl.results.progress.time.perf_counter", lambda: clock[0])
     log = io.StringIO()
-    tasks = [Task("a/run seeds 0-1", 1000), Task("a/other seeds 0-1", 1000)]
-    progress = Progress(tasks, stream=log, interval=60)
-    progress.start_task(tasks[0])
+    jobs = [Job("a/run seeds 0-1", 1000), Job("a/other seeds 0-1", 1000)]
+    progress = Progress(jobs, stream=log, interval=60)
+    progress.update(jobs[0], 0)
     for step in range(1, 301):  # 300 steps in 90 s: one line, after a minute
         clock[0] += 0.3
-        progress.step(step)
+        progress.update(jobs[0], step)
     lines = log.getvalue().splitlines()
     assert len(lines) == 1
     assert re.fullmatch(
@@ -31,7 +31,7 @@ def test_off_a_terminal_status_lines_come_every_interval_with_rate_and_eta(monke
         r"3\.3 steps/s, ETA 9 min",
         lines[0],
     ), lines[0]
-    progress.finish_task(tasks[0])
+    progress.finish(jobs[0])
     assert log.getvalue().splitlines()[-1] == "[1/2] a/run seeds 0-1: 90.0 s"
     progress.close()
 
@@ -41,13 +41,13 @@ def test_a_terminal_gets_the_bar_and_quiet_gets_nothing():
         def isatty(self):
             return True
 
-    progress = Progress([Task("x", 10)], stream=Terminal(), interval=0)
+    progress = Progress([Job("x", 10)], stream=Terminal(), interval=0)
     assert not progress.bar.disable and not progress._log
     quiet = io.StringIO()
-    progress = Progress([Task("x", 10)], quiet=True, stream=quiet, interval=0)
-    progress.start_task(Task("x", 10))
-    progress.step(5)
-    progress.finish_task(Task("x", 10))
+    job = Job("x", 10)
+    progress = Progress([job], quiet=True, stream=quiet, interval=0)
+    progress.update(job, 5)
+    progress.finish(job)
     assert quiet.getvalue() == ""
 
 

@@ -22,13 +22,15 @@ import torch
 pytest.importorskip("ray")
 
 from mirl import results
-from mirl.data import ImageData, synthetic_mnist
-from mirl.paper.experiments import experiment_specs
-from mirl.results import ray_backend
+from mirl.experiments import experiment_specs
+from mirl.results.backends import Local, Options, Ray
+from mirl.results.backends import ray as ray_backend
+from mirl.results.backends.ray import _remote_failure
+from mirl.results.execution import Context, unpack
+from mirl.results.plan import SweepSummary, plan
 from mirl.results.progress import Progress
-from mirl.results.ray_backend import _remote_failure, run_ray
+from mirl.results.sink import Sink
 from mirl.results.store import ResultStore
-from mirl.results.sweep import SweepSummary, plan, run_local
 
 SEEDS = [0, 1]
 STARTUP_TIMEOUT = 90.0
@@ -103,13 +105,14 @@ def crashing_workers(crash_dir: Path):
     file ``<experiment>.<run name>`` in ``crash_dir`` holds n > 0 (writing n - 1 back)."""
     train_remote = ray_backend._train_remote
 
-    def crashing(task, *args):
-        counter = crash_dir / f"{task.spec.experiment}.{task.spec.name}"
+    def crashing(payload, context):
+        job = unpack(payload, context)
+        counter = crash_dir / f"{job.spec.experiment}.{job.spec.name}"
         left = int(counter.read_text()) if counter.exists() else 0
         if left > 0:
             counter.write_text(str(left - 1))
             os._exit(1)
-        return train_remote(task, *args)
+        return train_remote(payload, context)
 
     return crashing
 
@@ -120,22 +123,21 @@ def _run(spec) -> str:
 
 def _ray_sweep(out: Path, cluster: Cluster) -> tuple[list, SweepSummary, str]:
     """Plan ``SPECS`` x ``SEEDS`` into ``out`` and run what is left through the cluster's
-    address; return the tasks, the summary and the progress log."""
+    address; return the jobs, the summary and the progress log."""
     store = ResultStore(out)
-    tasks, summary = plan(store, SPECS, SEEDS)
+    jobs, summary = plan(store, SPECS, SEEDS)
     stream = io.StringIO()
-    progress = Progress(tasks, stream=stream)
-    summary = run_ray(
-        tasks, store, summary, "synthetic", "cpu", progress, cluster.address, MAX_RETRIES
-    )
+    progress = Progress(jobs, stream=stream)
+    backend = Ray(Options(max_retries=MAX_RETRIES, address=cluster.address))
+    backend.run(jobs, Context("synthetic", "cpu"), Sink(store, summary, progress))
     progress.close()
-    return tasks, summary, stream.getvalue()
+    return jobs, summary, stream.getvalue()
 
 
 def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows in a fixed order, without wall-time columns."""
     keep = [c for c in frame.columns if "seconds" not in c]
-    order = ["exp_name", "name", "run", "iteration"]
+    order = ["experiment", "name", "seed", "step"]
     return frame[keep].sort_values(order).reset_index(drop=True)
 
 
@@ -173,34 +175,35 @@ def first(cluster, tmp_path_factory) -> FirstSweep:
 
 @dataclass
 class Resumed:
-    tasks: list
+    jobs: list
     summary: SweepSummary
-    tasks_after: list
+    jobs_after: list
 
 
 def _local_sweep(out: Path) -> tuple[list, SweepSummary]:
     """Plan ``SPECS`` x ``SEEDS`` into ``out`` and train what is left with the local backend,
     on one thread as Ray's one-CPU workers train (so that float sums run in the same order)."""
     store = ResultStore(out)
-    tasks, summary = plan(store, SPECS, SEEDS)
-    data = ImageData.from_mnist(synthetic_mnist(), "cpu")
+    jobs, summary = plan(store, SPECS, SEEDS)
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     try:
-        run_local(tasks, store, summary, lambda: data, torch.device("cpu"), Progress(tasks, True))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("MIRL_THREADS", "1")
+            sink = Sink(store, summary, Progress(jobs, True))
+            Local(Options()).run(jobs, Context("synthetic", "cpu"), sink)
     finally:
         torch.set_num_threads(threads)
-    return tasks, summary
+    return jobs, summary
 
 
 @pytest.fixture(scope="module")
 def resumed(first, cluster) -> Resumed:
     """``first``'s sweep resumed on its directory once nothing dies, by the local backend (the
     backends share the store, so either resumes the other's sweeps; and it saves a Ray job)."""
-    tasks, summary = _local_sweep(first.out)
-    tasks_after, summary_after, _ = _ray_sweep(first.out, cluster)
+    jobs, summary = _local_sweep(first.out)
+    jobs_after, summary_after, _ = _ray_sweep(first.out, cluster)
     assert summary_after.trained == []
-    return Resumed(tasks, summary, tasks_after)
+    return Resumed(jobs, summary, jobs_after)
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +232,7 @@ def test_every_seed_is_stored_once(first):
             assert record.status == ("failed" if spec == ALWAYS else "ok")
             assert record.meta["backend"] == "ray"
             assert record.meta["seed_group"] == SEEDS
-            assert [row["iteration"] for row in record.rows] == (
+            assert [row["step"] for row in record.rows] == (
                 [] if spec == ALWAYS else spec.eval_steps
             )
     assert f"[{len(SPECS)}/{len(SPECS)}]" in first.log
@@ -263,21 +266,22 @@ def test_rows_equal_the_local_backend(first, resumed, local):
 
 
 def test_resume_redoes_only_what_is_not_done(first, resumed):
-    assert [(t.spec, t.seeds) for t in resumed.tasks] == [(ALWAYS, SEEDS)]
+    assert [(j.spec, j.seeds) for j in resumed.jobs] == [(ALWAYS, SEEDS)]
     assert sorted(resumed.summary.trained) == [(_run(ALWAYS), k) for k in SEEDS]
     assert resumed.summary.ok
     now = _records(first.out)
     untouched = {p: t for p, t in first.records.items() if f"/{ALWAYS.name}/" not in p}
     assert {p: now[p] for p in untouched} == untouched
-    assert resumed.tasks_after == []  # a third run (through Ray) trained nothing
+    assert resumed.jobs_after == []  # a third run (through Ray) trained nothing
 
 
 def test_missing_ray_says_how_to_install(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "ray", None)
     store = ResultStore(tmp_path)
-    tasks, summary = plan(store, SPECS[:1], SEEDS)
+    jobs, summary = plan(store, SPECS[:1], SEEDS)
+    sink = Sink(store, summary, Progress(jobs, quiet=True))
     with pytest.raises(ImportError, match=r"pip install mirl\[ray\]"):
-        run_ray(tasks, store, summary, "synthetic", "cpu", Progress(tasks, quiet=True))
+        Ray(Options()).run(jobs, Context("synthetic", "cpu"), sink)
 
 
 def test_remote_failures_say_what_happened():

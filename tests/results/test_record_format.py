@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from mirl.paper.experiments import experiment_specs
+from mirl.experiments import experiment_specs
 from mirl.results import load
+from mirl.results.plan import plan
 from mirl.results.record_format import FORMAT, RecordFormatError, check
 from mirl.results.store import ResultStore
-from mirl.results.sweep import plan
 
 FORMAT1 = Path(__file__).parent / "format1"
 
@@ -25,24 +25,25 @@ def test_format_1_records_are_upgraded_on_read(tmp_path):
     shutil.copytree(FORMAT1, tmp_path, dirs_exist_ok=True)
     records, corrupt = ResultStore(tmp_path).scan()
     assert not corrupt and len(records) == 46  # 23 runs x 2 seeds
-    assert {r.spec["kind"] for r in records} == {"two_view", "adversarial", "gaussian"}
-    frame = load(tmp_path)
+    # Format 3's Gaussian runs of Fig. 4c are now estimation runs of the paper's sampler.
+    assert {r.spec["kind"] for r in records} == {"two_view", "adversarial", "estimate"}
+    frame = load(tmp_path, colab_columns=True)
     two_view = frame[frame.kind == "two_view"]
     # Format 1's bound_value was the test-set value, which test_loss still holds.
     assert two_view.bound_value.isna().all() and two_view.test_loss.notna().all()
-    noniid = frame[frame.exp_name == "noniid"]
+    noniid = frame[frame.experiment == "noniid"]
     assert (noniid.bound_value == noniid.train_bound).all()
     stored = json.loads((tmp_path / "runs/critic_impact/mlp-bilinear-nwj/seed-1.json").read_text())
-    mine = (frame.exp_name == "critic_impact") & (frame.name == "mlp-bilinear-nwj")
-    row = frame[mine & (frame.run == 1)].iloc[-1]
+    mine = (frame.experiment == "critic_impact") & (frame.name == "mlp-bilinear-nwj")
+    row = frame[mine & (frame.seed == 1)].iloc[-1]
     assert row.accuracy == stored["record"]["rows"][-1]["accuracy"]
 
 
 def test_a_format_1_directory_resumes_without_training_again(tmp_path):
     shutil.copytree(FORMAT1, tmp_path, dirs_exist_ok=True)
     specs = [s for name in ("critic_impact", "noniid") for s in experiment_specs(name, "smoke")]
-    tasks, summary = plan(ResultStore(tmp_path), specs, [0, 1])
-    assert tasks == [] and len(summary.skipped) == 20
+    jobs, summary = plan(ResultStore(tmp_path), specs, [0, 1])
+    assert jobs == [] and len(summary.skipped) == 20
 
 
 def good_record() -> dict:
@@ -77,37 +78,57 @@ def test_a_good_record_passes_and_is_upgraded():
     assert not math.isnan(upgraded["rows"][0]["test_loss"])
 
 
-def format_2_record() -> dict:
-    record = check(good_record())
-    record.pop("data")
-    return {**record, "format": 2}
+def older(record: dict, version: int) -> dict:
+    """A current record as format ``version`` (2 or 3) wrote it: rows by iteration, and
+    before format 3 no data set."""
+    rows = [{("iteration" if k == "step" else k): v for k, v in r.items()} for r in record["rows"]]
+    old = {**record, "format": version, "rows": rows}
+    if version < 3:
+        old.pop("data")
+    return old
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda r: r.update(extra=1), r"unknown fields \['extra'\] for format 3"),
+        (lambda r: r.update(extra=1), rf"unknown fields \['extra'\] for format {FORMAT}"),
         (lambda r: r.update(data={"name": 3}), "'data' is not"),
         (lambda r: r.update(data={"name": "mnist", "url": "x"}), "'data' is not"),
         (lambda r: r.update(seconds=float("nan")), "'seconds' is not finite"),
         (lambda r: r.update(seed=-1), "negative seed"),
-        (lambda r: r["rows"][0].update(accuracy=[1]), "'accuracy' at iteration 0 is not a number"),
+        (lambda r: r["rows"][0].update(accuracy=[1]), "'accuracy' at step 0 is not a number"),
+        (lambda r: r["rows"].append({"iteration": 3}), "integer step"),
         (lambda r: r["meta"].update(host=5), r"meta\['host'\] has the wrong type"),
         (lambda r: r["meta"].update(seed_group=["0"]), "not a list of seeds"),
         (lambda r: r.pop("data"), "'data' is missing"),
     ],
 )
-def test_a_format_3_record_off_its_format_is_named(change, message):
+def test_a_current_record_off_its_format_is_named(change, message):
     record = check(good_record())
     change(record)
     with pytest.raises(RecordFormatError, match=message):
         check(record)
 
 
-def test_records_before_format_3_are_upgraded_with_their_data_not_recorded():
-    assert FORMAT == 3
-    upgraded = check(format_2_record())
-    assert upgraded["format"] == 3 and upgraded["data"] is None
-    assert check(good_record())["data"] is None
+def test_records_before_format_4_are_upgraded_to_mirls_vocabulary():
+    assert FORMAT == 4
+    current = check(good_record())
+    for version in (2, 3):
+        upgraded = check(older(current, version))
+        assert upgraded["format"] == 4 and upgraded["rows"] == current["rows"]
+        assert all("iteration" not in row and "step" in row for row in upgraded["rows"])
+    assert check(older(current, 2))["data"] is None
     with pytest.raises(RecordFormatError, match=r"unknown fields \['data'\] for format 2"):
-        check({**format_2_record(), "data": None})
+        check({**older(current, 2), "data": None})
+
+
+def test_a_gaussian_run_of_format_3_is_the_estimation_run_of_the_paper_sampler():
+    path = FORMAT1 / "runs/noniid/noniid-nwj/seed-0.json"
+    upgraded = check(json.loads(path.read_text())["record"])
+    spec = upgraded["spec"]
+    assert spec["kind"] == "estimate" and spec["task"] == "paper-fig4c"
+    assert (spec["sampler"], spec["heldout_size"], spec["task_kwargs"]) == ("noniid", None, {})
+    assert all("bound_value" not in row for row in upgraded["rows"])
+    other = json.loads(path.read_text())["record"]
+    other["spec"]["sigma_eps"] = [[1.0, 0.5], [0.5, 1.0]]
+    assert check(other)["spec"]["task_kwargs"]["sigma_eps"] == [[1.0, 0.5], [0.5, 1.0]]

@@ -4,13 +4,15 @@ import re
 import numpy as np
 import pytest
 
-from mirl.paper.spec import GaussianSpec, TwoViewSpec, replace
+from mirl.estimation import EstimateSpec
+from mirl.paper import TwoViewSpec
 from mirl.results import failures, load
-from mirl.results.kinds import train
+from mirl.results.plan import plan
 from mirl.results.store import ResultStore
-from mirl.results.sweep import plan
-from mirl.results.table import COLAB_COLUMNS
+from mirl.results.table import COLAB_COLUMNS, FIRST_COLUMNS
 from mirl.runtime.outcome import SeedResult
+from mirl.runtime.run_spec import replace
+from mirl.runtime.training import train
 
 SPEC = TwoViewSpec(
     "critic_impact", "mlp", "concat", "nwj", encoder_kwargs={"widths": [8]}, steps=4, evals=2
@@ -20,20 +22,20 @@ SPEC = TwoViewSpec(
 def result(seed, value=0.5):
     rows = [
         {
-            "iteration": 0,
+            "step": 0,
             "accuracy": 0.8,
             "test_bound": value,
             "test_loss": -value,
-            "bound_value": value,
+            "colab_loss": -value,
             "train_bound": float("nan"),
             "seconds": 1.0,
         },
         {
-            "iteration": 2,
+            "step": 2,
             "accuracy": 0.9,
             "test_bound": value + 1,
             "test_loss": -value - 1,
-            "bound_value": value + 1,
+            "colab_loss": -value - 1,
             "train_bound": value,
             "seconds": 2.0,
         },
@@ -47,16 +49,27 @@ def test_round_trip_and_the_tidy_table(tmp_path):
         store.write(SPEC, result(seed, value=seed), {"device": "cpu"})
     store.write(SPEC, SeedResult(2, error="loss became NaN/inf at step 3"))
     frame = load(tmp_path)
-    assert list(frame.columns[: len(COLAB_COLUMNS)]) == COLAB_COLUMNS
+    assert list(frame.columns[: len(FIRST_COLUMNS)]) == FIRST_COLUMNS
     assert len(frame) == 4  # two ok seeds x two evaluations; the failed seed has no rows
-    row = frame[(frame.run == 1) & (frame.iteration == 2)].iloc[0]
+    row = frame[(frame.seed == 1) & (frame.step == 2)].iloc[0]
+    assert (row.experiment, row.encoder, row.critic, row.bound) == (
+        "critic_impact",
+        "mlp",
+        "concat",
+        "nwj",
+    )
+    assert row.label == "mlp, concat, nwj" and "bound_value" not in frame
+    # The Colab's columns, made at the edge: its bound_value is minus its testing loss.
+    colab = load(tmp_path, colab_columns=True)
+    assert set(COLAB_COLUMNS) <= set(colab.columns)
+    row = colab[(colab.run == 1) & (colab.iteration == 2)].iloc[0]
     assert (row.exp_name, row.nets, row.Critic, row.Estimator) == (
         "critic_impact",
         "mlp",
         "concat",
         "nwj",
     )
-    assert row.bound_value == 2.0 and row.label == "mlp, concat, nwj"
+    assert row.bound_value == 2.0
     record = store.read(store.path(SPEC, 0))
     np.testing.assert_array_equal(
         record.arrays()["singular_values"], np.arange(6.0).reshape(1, 2, 3)
@@ -94,9 +107,9 @@ def test_damaged_records_are_detected_never_read_and_redone_without_loss(tmp_pat
     records, corrupt = store.scan()
     assert [r.seed for r in records] == [0] and len(corrupt) == 1
     with pytest.warns(UserWarning, match="corrupt record"):
-        assert set(load(tmp_path).run) == {0}
-    tasks, summary = plan(store, [SPEC], [0, 1])
-    assert [(t.spec, t.seeds) for t in tasks] == [(SPEC, [1])]
+        assert set(load(tmp_path).seed) == {0}
+    jobs, summary = plan(store, [SPEC], [0, 1])
+    assert [(j.spec, j.seeds) for j in jobs] == [(SPEC, [1])]
     assert summary.skipped == [("critic_impact/mlp-concat-nwj", 0)]
     assert len(summary.set_aside) == 1 and ".corrupt-" in summary.set_aside[0]
     assert not store.path(SPEC, 1).exists()  # moved aside, not deleted
@@ -107,17 +120,27 @@ def test_resuming_with_other_settings_is_an_error_naming_them(tmp_path):
     store.write(SPEC, result(0))
     with pytest.raises(ValueError, match=r"other settings \(lr: stored 0.0001, asked 0.001\)"):
         plan(store, [replace(SPEC, lr=1e-3)], [0, 1])
-    tasks, _ = plan(store, [SPEC], [0, 1, 2], group_size=1)
-    assert [t.seeds for t in tasks] == [[1], [2]]
+    jobs, _ = plan(store, [SPEC], [0, 1, 2], group_size=1)
+    assert [j.seeds for j in jobs] == [[1], [2]]
 
 
-def test_gaussian_rows_carry_the_estimate_as_bound_value(tmp_path):
-    spec = GaussianSpec("noniid", "infonce", steps=4, evals=2)
-    (result,) = train(spec, [0])
-    ResultStore(tmp_path).write(spec, result)
-    row = load(tmp_path).iloc[-1]
+GAUSSIAN = EstimateSpec(
+    "paper-fig4c",
+    "infonce",
+    experiment="noniid",
+    sampler="noniid",
+    heldout_size=None,
+    steps=4,
+    evals=2,
+)
+
+
+def test_rows_without_a_held_out_estimate_carry_the_training_estimate_as_bound_value(tmp_path):
+    (result,) = train(GAUSSIAN, [0])
+    ResultStore(tmp_path).write(GAUSSIAN, result)
+    row = load(tmp_path, colab_columns=True).iloc[-1]
     assert row.bound_value == row.train_bound == result.rows[-1]["train_bound"]
-    assert row.sampler == "noniid" and row.Estimator == "infonce"
+    assert row.sampler == "noniid" and row.bound == "infonce"
 
 
 def test_overrides_that_make_two_runs_one_are_refused(tmp_path):
@@ -137,15 +160,14 @@ def test_seeds_on_other_data_are_refused_naming_both_data_sets(tmp_path):
         store.check_same_settings([SPEC], SYNTHETIC)
     assert store.check_same_settings([SPEC], MNIST) == []
     # Runs that train on no data set do not care which one is asked for.
-    gaussian = GaussianSpec("noniid", "infonce", steps=4, evals=2)
-    store.write(gaussian, result(0))
-    assert store.check_same_settings([gaussian], SYNTHETIC) == []
+    store.write(GAUSSIAN, result(0))
+    assert store.check_same_settings([GAUSSIAN], SYNTHETIC) == []
 
 
 def test_the_cli_refuses_to_add_seeds_on_other_data(tmp_path, capsys):
     """The issue's case: MNIST seeds stored, then `--data synthetic` asked."""
     from mirl.cli import main
-    from mirl.paper.experiments import experiment_specs
+    from mirl.experiments import experiment_specs
 
     (spec, *_) = experiment_specs("critic_impact", "smoke")
     ResultStore(tmp_path).write(spec, result(0), data=MNIST)
@@ -171,8 +193,8 @@ def test_failed_only_runs_can_be_rerun_with_new_settings(tmp_path):
     diverged = replace(SPEC, lr=1e6)
     for seed in (0, 1, 2):
         store.write(diverged, SeedResult(seed, error="the loss became NaN/inf at step 3"))
-    tasks, summary = plan(store, [SPEC], [0, 1])
-    assert [t.seeds for t in tasks] == [[0, 1]]
+    jobs, summary = plan(store, [SPEC], [0, 1])
+    assert [j.seeds for j in jobs] == [[0, 1]]
     assert len(summary.set_aside_failed) == 3  # seed 2 too: not asked, but not to be mixed
     assert "set aside failed record made with other settings" in "\n".join(summary.lines("D"))
     assert not list(store.path(SPEC, 0).parent.glob("seed-*.json"))
@@ -233,7 +255,7 @@ WRONG_FIELDS = [
     (lambda r: r["spec"].update(lr="fast"), "not a valid run spec"),
     (lambda r: r["spec"].update(jacobian="False"), "jacobian must be true or false"),
     (lambda r: r["spec"].update(critic="bilinear"), "spec is that of run"),
-    (lambda r: r["rows"][0].update(accuracy="high"), "'accuracy' at iteration 0 is not a number"),
+    (lambda r: r["rows"][0].update(accuracy="high"), "'accuracy' at step 0 is not a number"),
     (lambda r: r["meta"].update(seed_group=3), "seed_group"),
     (lambda r: r.update(data=["mnist"]), "'data' has the wrong type"),
     (lambda r: r.update(extra=1), "unknown fields"),
@@ -254,7 +276,7 @@ def test_records_with_a_valid_checksum_and_a_wrong_field_are_named_never_a_crash
         reseal(store.path(SPEC, seed), change)
         assert store.status(SPEC, seed) == "corrupt"
     with pytest.warns(UserWarning) as caught:
-        assert set(load(tmp_path).run) == {0}
+        assert set(load(tmp_path).seed) == {0}
     named = "\n".join(str(w.message) for w in caught)
     for seed, (_, problem) in enumerate(WRONG_FIELDS, start=1):
         assert re.search(rf"seed-{seed}\.json: .*{re.escape(problem)}", named), problem
@@ -272,5 +294,5 @@ def test_an_older_mirls_spec_without_a_newer_field_resumes(tmp_path, reseal):
     store = ResultStore(tmp_path)
     store.write(spec, result(0))
     reseal(store.path(spec, 0), lambda r: r["spec"].pop("jacobian_samples"))
-    tasks, summary = plan(store, [spec], [0, 1])
-    assert summary.skipped == [(spec.run_id, 0)] and [t.seeds for t in tasks] == [[1]]
+    jobs, summary = plan(store, [spec], [0, 1])
+    assert summary.skipped == [(spec.run_id, 0)] and [j.seeds for j in jobs] == [[1]]

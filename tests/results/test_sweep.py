@@ -9,7 +9,7 @@ import time
 import pytest
 
 from mirl.cli import main
-from mirl.paper.experiments import experiment_specs
+from mirl.experiments import experiment_specs
 from mirl.results import load
 from mirl.results.store import ResultStore
 
@@ -61,10 +61,10 @@ def test_killed_sweep_resumes_without_loss_or_duplicates(tmp_path):
     for path, blob in before.items():
         assert after[path] == blob, f"{path} was retrained"
     frame = load(out)
-    keys = frame.groupby(["name", "run", "iteration"]).size()
+    keys = frame.groupby(["name", "seed", "step"]).size()
     assert (keys == 1).all()  # every (run, seed, step) exactly once
     assert len(keys) == total * len(EXPECTED_STEPS)
-    assert sorted(frame.iteration.unique()) == EXPECTED_STEPS
+    assert sorted(frame.step.unique()) == EXPECTED_STEPS
     _, corrupt = ResultStore(out).scan()
     assert corrupt == []
 
@@ -119,7 +119,7 @@ def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path, capsys):
 def test_a_group_that_runs_out_of_device_memory_splits_in_halves(monkeypatch):
     import torch
 
-    from mirl.results import sweep
+    from mirl.results import execution
     from mirl.runtime.outcome import SeedResult
 
     calls = []
@@ -128,18 +128,19 @@ def test_a_group_that_runs_out_of_device_memory_splits_in_halves(monkeypatch):
         calls.append(list(seeds))
         if len(seeds) > 2:
             raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
-        return [SeedResult(s, rows=[{"iteration": 0}]) for s in seeds]
+        return [SeedResult(s, rows=[{"step": 0}]) for s in seeds]
 
-    monkeypatch.setattr(sweep, "train", fake_train)
+    monkeypatch.setattr(execution, "train", fake_train)
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: None)
     spec = experiment_specs("noniid", "smoke")[0]
-    results = sweep.train_task(sweep.Task(spec, [0, 1, 2, 3, 4]), None, torch.device("cpu"), None)
-    assert [r.seed for r in results] == [0, 1, 2, 3, 4]
+    job = execution.Job(spec, [0, 1, 2, 3, 4])
+    results, _ = execution.run_job(job, execution.Context(device="cpu"))
+    assert [r.seed for r in results] == [0, 1, 2, 3, 4] and all(r.ok for r in results)
     assert calls == [[0, 1, 2, 3, 4], [0, 1], [2, 3, 4], [2], [3, 4]]
 
 
 def test_a_signal_while_records_are_stored_acts_once_they_are_whole():
-    from mirl.results.sweep import signals_deferred
+    from mirl.results.sink import signals_deferred
 
     done = []
     with pytest.raises(KeyboardInterrupt), signals_deferred():

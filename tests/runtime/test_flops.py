@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from mirl.encoders import MLP, ConvNet
-from mirl.paper.experiments import experiment_specs
-from mirl.results.kinds import kind_of
+from mirl.experiments import experiment_specs
 from mirl.runtime.flops import counted_flops, forward_flops
+from mirl.runtime.kinds import kind_of
 
 
 def test_a_forward_pass_is_counted_on_the_meta_device_without_drawing():

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from mirl.estimation import EstimateSpec, EstimateTrainer, estimate
-from mirl.results import train
 from mirl.runtime.loop import SeedGroup, train_seeds
+from mirl.runtime.training import train
 
 SPEC = EstimateSpec("bivariate-normal", "infonce", steps=4, evals=1, heldout_size=64)
 
@@ -37,4 +37,4 @@ def test_capture_needs_cuda_and_is_off_elsewhere_by_default():
     with pytest.raises(ValueError, match=message):
         train(SPEC, [0], capture=True)
     (result,) = train_seeds(trainer)  # the default on the CPU: eager
-    assert result.ok and [row["iteration"] for row in result.rows] == [4]
+    assert result.ok and [row["step"] for row in result.rows] == [4]

@@ -10,7 +10,6 @@ independent computation, most of them on the task's own samples.
   with densities from ``scipy.stats``, over the task's samples.
 """
 
-import dataclasses
 import functools
 import itertools
 import math
@@ -21,12 +20,14 @@ import torch
 from scipy import integrate, special, stats
 
 from mirl.data.gaussian import gaussian_mi
-from mirl.paper.spec import GaussianSpec
 from mirl.tasks import (
+    FIG4C_SIGMA_EPS,
+    FIG4C_SIGMA_Z,
     TASKS,
     Elementwise,
     GaussianToMixture,
     MixturePairs,
+    SharedNormal,
     SplitNormal,
     SplitStudentT,
     Task,
@@ -158,14 +159,36 @@ def test_rank_estimate_is_unchanged_by_coordinatewise_maps(name):
 
 def test_fig4c_is_the_papers_gaussian():
     task = TASKS["paper-fig4c"]
-    # the paper's Gaussian experiment draws its pairs from these defaults
-    defaults = {f.name: f.default for f in dataclasses.fields(GaussianSpec)}
-    sigma = np.add(defaults["sigma_z"], defaults["sigma_eps"])
+    # the paper's Section 4: each pair is z + eps (the runs of Fig. 4c sample the same base)
+    sigma = np.add(FIG4C_SIGMA_Z, FIG4C_SIGMA_EPS)
     np.testing.assert_array_equal(task.base.covariance, sigma)
+    assert (task.base.sigma_z, task.base.sigma_eps) == (FIG4C_SIGMA_Z, FIG4C_SIGMA_EPS)
     np.testing.assert_array_equal(sigma, [[2.0, 0.4], [0.4, 2.0]])
     assert task.true_mi == pytest.approx(gaussian_mi(sigma), abs=1e-15)
     assert task.true_mi == pytest.approx(-0.5 * math.log(1 - 0.2**2), abs=1e-15)
     assert round(task.true_mi, 4) == 0.0204
+
+
+def test_noniid_sampler_shares_z_within_a_batch():
+    sz, se = ((1.0, -0.5), (-0.5, 1.0)), ((1.0, 0.9), (0.9, 1.0))
+    normals = torch.randn(
+        20000, 9, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64
+    )
+    for sampler in ("iid", "noniid"):
+        pairs = SharedNormal(sz, se).batch_sampler(sampler)(normals)
+        cov = torch.cov(pairs[:, 0].T)  # the law of one pair: N(0, sz + se) either way
+        torch.testing.assert_close(
+            cov, torch.tensor([[2.0, 0.4], [0.4, 2.0]], dtype=torch.float64), atol=0.06, rtol=0
+        )
+    noniid = SharedNormal(sz, se).batch_sampler("noniid")(normals)
+    between = torch.cov(torch.stack([noniid[:, 0, 0], noniid[:, 1, 0]]))[0, 1]
+    assert between.item() == pytest.approx(
+        1.0, abs=0.05
+    )  # two x's of a batch share z: cov = sz[0,0]
+    iid = SharedNormal(sz, se).batch_sampler("iid")(normals)
+    assert torch.cov(torch.stack([iid[:, 0, 0], iid[:, 1, 0]]))[0, 1].abs() < 0.05
+    with pytest.raises(ValueError, match="unknown sampler"):
+        SharedNormal(sz, se).batch_sampler("markov")
 
 
 def test_split_normal_mi_is_the_sum_over_independent_pairs():

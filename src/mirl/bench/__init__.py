@@ -20,14 +20,14 @@ from collections.abc import Callable, Sequence
 import torch
 
 from mirl.bench.evaluation import bench_evaluation, bench_jacobian, bench_probes
-from mirl.bench.items import ITEM_RUNS, item_specs
+from mirl.bench.items import item_specs
 from mirl.bench.projection import largest_group, probe_seconds, project_paper_profile
 from mirl.bench.steps import BenchConfig, bench_steps
 from mirl.bench.table import table
 from mirl.data.views import ImageData
 from mirl.runtime.devices import available_cores, device_name
 
-__all__ = ["ITEM_RUNS", "largest_group", "project_paper_profile", "run_bench", "table"]
+__all__ = ["item_specs", "largest_group", "project_paper_profile", "run_bench", "table"]
 
 
 def run_bench(

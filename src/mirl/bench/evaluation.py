@@ -12,10 +12,10 @@ from mirl.bench.items import make_trainer
 from mirl.bench.timing import sync, time_block
 from mirl.data.mnist import VIEW_DIM
 from mirl.data.views import ImageData, split_views
-from mirl.paper.experiments import experiment_specs
-from mirl.paper.spec import Spec, replace
+from mirl.experiments import experiment_specs
 from mirl.probe import sklearn_probe, torch_probe
 from mirl.runtime.jacobian import jacobians, log_condition_numbers, singular_values
+from mirl.runtime.run_spec import RunSpec, replace
 
 
 def evaluation_probe(device: torch.device) -> str:
@@ -24,7 +24,7 @@ def evaluation_probe(device: torch.device) -> str:
     return "torch" if device.type == "cuda" else "sklearn"
 
 
-def bench_evaluation(spec: Spec, data: ImageData, k: int, workers: int) -> dict | None:
+def bench_evaluation(spec: RunSpec, data: ImageData, k: int, workers: int) -> dict | None:
     """One evaluation of K seeds, as the trainer runs it (codes of all 70k images, the
     probe, the bounds, the Jacobian spectra where the run has them, on ``workers`` CPU
     threads), waited for."""

@@ -1,4 +1,5 @@
-"""What ``mirl bench`` times: one paper-profile run stands for each distinct training step,
+"""What ``mirl bench`` times: one paper-profile run stands for each distinct training step
+(each experiment names its runs that stand for its architectures, ``Experiment.bench``),
 and the trainers that run it, stacked or plain.
 
 The plain one-seed loop is the same trainer with one seed and its model left unstacked
@@ -15,46 +16,29 @@ from concurrent.futures import Executor
 import torch
 
 from mirl.data.views import ImageData
-from mirl.paper.experiments import experiment_specs
-from mirl.paper.spec import Spec
-from mirl.results.kinds import kind_of
+from mirl.experiments import EXPERIMENTS, architecture_key
 from mirl.runtime.flops import counted_flops
+from mirl.runtime.kinds import kind_of
 from mirl.runtime.loop import SeedGroup, Trainer
-
-ITEM_RUNS = {
-    "invertible": ("realnvp-bilinear-infonce",),
-    "adversarial": ("realnvp-adversarial",),
-    "non_invertible": ("mlp-bilinear-infonce",),
-    "critic_impact": ("mlp-bilinear-infonce", "mlp-separable-infonce", "mlp-concat-infonce"),
-    "encoder_impact": ("convnet-bilinear-infonce-t2",),
-    "noniid": ("noniid-infonce",),
-}
-"""The runs timed per experiment: the bound and the target do not change a step's cost, so
-one run stands for every run of the same architecture."""
+from mirl.runtime.run_spec import RunSpec
 
 
-def item_specs(experiments: Sequence[str]) -> list[Spec]:
-    """The paper-profile spec that stands for each distinct step of ``experiments``."""
-    return [
-        s
-        for name in experiments
-        for s in experiment_specs(name, "paper")
-        if s.name in ITEM_RUNS[name]
-    ]
-
-
-def architecture_key(spec: Spec) -> tuple:
-    """What determines a step's cost: the kind and the networks (and the noise draws)."""
-    return (
-        spec.kind,
-        getattr(spec, "encoder", None),
-        getattr(spec, "critic", None),
-        getattr(spec, "noise_std", 0) > 0,
-    )
+def item_specs(experiments: Sequence[str]) -> list[RunSpec]:
+    """The paper-profile spec that stands for each distinct step of ``experiments`` (the
+    bound and the target do not change a step's cost, so one run stands for every run of
+    the same architecture): the runs their declarations name, the first of each
+    architecture."""
+    items: dict[tuple, RunSpec] = {}
+    for name in experiments:
+        experiment = EXPERIMENTS[name]
+        for spec in experiment.specs("paper"):
+            if spec.name in experiment.bench:
+                items.setdefault(architecture_key(spec), spec)
+    return list(items.values())
 
 
 def make_trainer(
-    spec: Spec,
+    spec: RunSpec,
     seeds: list[int],
     data: ImageData,
     stacked: bool = True,

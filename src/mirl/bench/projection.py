@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import torch
 
-from mirl.bench.items import ITEM_RUNS, architecture_key, item_specs
+from mirl.bench.items import item_specs
 from mirl.data.mnist import VIEW_DIM
 from mirl.encoders import build_encoder
-from mirl.paper.experiments import EXPERIMENTS, PROFILES, experiment_specs
-from mirl.paper.spec import Spec
+from mirl.experiments import PROFILES, architecture_key
+from mirl.experiments.paper import PAPER
+from mirl.runtime.run_spec import RunSpec
 
 PROBE_WIDTHS = (100, VIEW_DIM)
 
 
-def probe_width(spec: Spec) -> int:
+def probe_width(spec: RunSpec) -> int:
     """The benchmarked code width (100 or 392) closest to the width of the spec's codes."""
     with torch.device("meta"):
         width = build_encoder(spec.encoder, VIEW_DIM, **spec.encoder_kwargs).out_dim
@@ -57,20 +58,21 @@ def _project(records: list[dict], k: int, mode: str, probe_seconds: dict[str, fl
     evals = {
         r["item"]: r["seconds"] for r in records if r["kind"] == "evaluation" and r["seeds"] == k
     }
-    items = {architecture_key(s): s.run_id for s in item_specs(list(ITEM_RUNS))}
+    names = [e.name for e in PAPER]
+    items = {architecture_key(s): s.run_id for s in item_specs(names)}
     seeds = PROFILES["paper"].seeds
     groups = -(-seeds // k)
-    per_experiment, fits = dict.fromkeys(EXPERIMENTS, 0.0), dict.fromkeys(PROBE_WIDTHS, 0)
-    for name in EXPERIMENTS:
-        for spec in experiment_specs(name, "paper"):
+    per_experiment, fits = dict.fromkeys(names, 0.0), dict.fromkeys(PROBE_WIDTHS, 0)
+    for experiment in PAPER:
+        for spec in experiment.specs("paper"):
             item = items[architecture_key(spec)]
             if item not in steps:
                 continue
             warmup = getattr(spec, "warmup", 0) / getattr(spec, "classifier_steps", 1)
-            per_experiment[name] += groups * (spec.steps + warmup) * steps[item]
+            per_experiment[experiment.name] += groups * (spec.steps + warmup) * steps[item]
             if hasattr(spec, "probe"):
                 n_evals = len(spec.eval_steps)
-                per_experiment[name] += groups * n_evals * evals.get(item, 0.0)
+                per_experiment[experiment.name] += groups * n_evals * evals.get(item, 0.0)
                 fits[probe_width(spec)] += seeds * n_evals
     device_seconds = sum(per_experiment.values())
     common = {

@@ -12,9 +12,9 @@ import torch
 from mirl.bench.items import make_trainer, step_flops, tf32
 from mirl.bench.timing import cpu_matmul_peak, time_block
 from mirl.data.views import ImageData
-from mirl.paper.spec import Spec
 from mirl.runtime.capture import CapturedStep
 from mirl.runtime.devices import peak_flops
+from mirl.runtime.run_spec import RunSpec
 
 
 @dataclass
@@ -51,7 +51,7 @@ def _modes(config: BenchConfig) -> list[tuple[str, int]]:
 
 
 def _time_mode(
-    spec: Spec, data: ImageData, config: BenchConfig, mode: str, k: int
+    spec: RunSpec, data: ImageData, config: BenchConfig, mode: str, k: int
 ) -> tuple[float, int]:
     """Seconds per step and FLOPs per step of ``spec`` at K seeds in ``mode``."""
     trainer = make_trainer(spec, list(range(k)), data, stacked=mode != "plain")
@@ -69,7 +69,7 @@ def _time_mode(
     return time_block(block, config.device, config.repeats) / config.steps, flops
 
 
-def bench_steps(spec: Spec, data: ImageData, config: BenchConfig) -> list[dict]:
+def bench_steps(spec: RunSpec, data: ImageData, config: BenchConfig) -> list[dict]:
     """Step timings of one item, one record per (mode, K); a mode that fails (out of
     memory, say) is recorded with its error and the others go on."""
     if not config.peaks:

@@ -6,8 +6,9 @@ and SIGTERM end a sweep with one line saying how many seeds it stored (exit code
 143); every finished seed is on disk and rerunning the same command resumes. Warnings are
 printed as ``mirl: warning: ...``, without Python's file and line.
 
-One module per group of commands (``paper``, ``estimate``, ``outputs``, ``bench``); what
-they share is in ``_options`` (parsing) and ``_sweeps`` (running a sweep).
+One module per group of commands (``paper``: the experiments, ``estimate``, ``outputs``,
+``bench``, ``check``); what they share is in ``_options`` (parsing, one's own files loaded
+with ``--load``) and ``_sweeps`` (running a sweep).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 import warnings
 from collections.abc import Iterator, Sequence
 
-from mirl.cli import bench, estimate, outputs, paper
+from mirl.cli import bench, check, estimate, outputs, paper
 
 
 class Interrupted(BaseException):
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mirl {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for commands in (paper, outputs, bench, estimate):
+    for commands in (paper, outputs, bench, estimate, check):
         commands.register(sub)
     return parser
 

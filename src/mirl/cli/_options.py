@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 from collections.abc import Sequence
@@ -78,12 +77,11 @@ def names(value: str) -> list[str]:
     return [name.strip() for name in value.split(",") if name.strip()]
 
 
-@functools.lru_cache(maxsize=1)
 def image_data(kind: str, device: str):
     """The data set on ``device``, loaded once per process (a run and the baseline share it)."""
-    from mirl.data import ImageData
+    from mirl.results.execution import worker_data
 
-    return ImageData.load(kind, device)
+    return worker_data(kind, device)
 
 
 def data_errors() -> tuple[type[Exception], ...]:
@@ -91,3 +89,26 @@ def data_errors() -> tuple[type[Exception], ...]:
     from mirl.data.mnist import DataError
 
     return (DataError,)
+
+
+def add_load_option(p) -> None:
+    """``--load``: one's own files or modules, imported before the command runs."""
+    p.add_argument(
+        "--load",
+        action="append",
+        default=[],
+        metavar="FILE_OR_MODULE",
+        help="import a file (path/to/file.py) or module first: the experiments, critics, "
+        "encoders, bounds, kinds and backends it registers are then known (repeatable)",
+    )
+
+
+def load_sources(sources: Sequence[str]) -> None:
+    """Import ``sources`` (``--load``); a one-line error naming the one that fails."""
+    from mirl.runtime.sources import SourceError, load_source
+
+    for source in sources:
+        try:
+            load_source(source)
+        except SourceError as err:
+            raise SystemExit(f"mirl: {err}") from None

@@ -1,17 +1,15 @@
 """Running a sweep from the command line: the options of where and how it trains, the one
-writer of its output directory, and the backends (here, worker processes, Ray)."""
+writer of its output directory, and the sweep itself (``mirl.results.Sweep``)."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from mirl.cli._options import DEVICE_HELP, data_errors, device, image_data
+from mirl.cli._options import DEVICE_HELP, data_errors, device
 
 
 def add_execution_options(p: argparse.ArgumentParser) -> None:
@@ -35,8 +33,9 @@ def add_execution_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--backend",
         default="local",
-        choices=["local", "ray"],
-        help="train here, or on a Ray cluster (pip install mirl[ray])",
+        help="where the runs train: local (this machine; with --jobs, worker processes), "
+        "processes, ray (a Ray cluster: pip install mirl[ray]), or one a --load file "
+        "registers (default: local)",
     )
     p.add_argument(
         "--address", help="Ray cluster address (host:port or 'auto'; default: a new local one)"
@@ -52,6 +51,10 @@ def add_execution_options(p: argparse.ArgumentParser) -> None:
 
 def check_execution_arguments(args) -> Any:
     """The device; options that would be ignored or are out of range are refused first."""
+    from mirl.results.backends import BACKENDS
+
+    if args.backend not in BACKENDS:
+        raise SystemExit(f"mirl: unknown --backend {args.backend!r}; valid: {', '.join(BACKENDS)}")
     if args.address and args.backend != "ray":
         raise SystemExit("mirl: --address is a Ray cluster's address: add --backend ray")
     if args.max_retries < 0:
@@ -65,112 +68,54 @@ def check_execution_arguments(args) -> Any:
             raise SystemExit(f"mirl: --jobs takes a number or 'auto', got {args.jobs!r}") from None
         if args.jobs < 1:
             raise SystemExit(f"mirl: --jobs must be at least 1, got {args.jobs}")
-        if args.backend == "ray":
-            raise SystemExit("mirl: --jobs is for the local backend; Ray schedules its own")
-    return device(args.device, local=args.backend == "local")
+        if args.backend not in ("local", "processes"):
+            raise SystemExit(
+                f"mirl: --jobs is for the local backend; {args.backend} schedules its own"
+            )
+    return device(args.device, local=args.backend in ("local", "processes"))
 
 
 @contextlib.contextmanager
 def writer(out: Path, command: str) -> Iterator[None]:
-    """Hold ``out`` as its one writer, after checking that results can be stored there.
+    """Hold ``out`` as its one writer (``mirl.results.writing``); a one-line error if it is
+    held or cannot be written."""
+    from mirl.results.lock import LockError, writing
 
-    If the command fails before storing anything, the folders it created are removed."""
-    from mirl.results.lock import DirectoryLock, LockError
-
-    created = [p for p in (out / "runs", out, *out.parents) if not p.exists()]
     try:
-        lock = DirectoryLock(out, command).acquire()
+        with writing(out, command):
+            yield
     except LockError as err:
         raise SystemExit(f"mirl: {err}") from None
-    failed = True
-    try:
-        runs = out / "runs"
-        if runs.exists() and not runs.is_dir():
-            raise SystemExit(f"mirl: cannot store results in {out}: {runs} is a file")
-        try:
-            runs.mkdir(exist_ok=True)
-            with tempfile.TemporaryFile(dir=runs):
-                pass
-        except OSError as err:
-            raise SystemExit(
-                f"mirl: cannot store results in {runs}: {err.strerror or err}"
-            ) from None
-        yield
-        failed = False
-    finally:
-        lock.release()
-        if failed:
-            for folder in created:  # deepest first; rmdir removes only empty folders
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
 
 
 def run_sweep(args, specs: Sequence[Any], seeds: list[int], out: Path, where: Any) -> bool:
     """Plan ``specs`` x ``seeds`` against ``out`` (held by ``writer``), train what is left on
     the chosen backend, print a summary; True if every seed finished. Everything that can
     be checked is checked before training."""
-    from mirl.data.views import data_summary
-    from mirl.results.jobs import default_jobs, run_jobs
-    from mirl.results.kinds import kind_of
-    from mirl.results.progress import Progress
-    from mirl.results.store import ResultStore
-    from mirl.results.sweep import plan, run_local
-    from mirl.runtime.devices import available_cores, configure_threads
+    from mirl.results import Sweep
 
     data_kind = getattr(args, "data", "mnist")
     try:
-        data = None
-        if any(kind_of(s).uses_images for s in specs):
-            data = data_summary(data_kind)
-        store = ResultStore(out)
-        tasks, summary = plan(store, specs, seeds, args.group_size, data)
-        jobs = 1
-        if args.backend == "local":
-            jobs = default_jobs(where, tasks) if args.jobs == "auto" else args.jobs
-    except (ValueError, OSError, *data_errors()) as err:
-        raise SystemExit(f"mirl: {err}") from None
-    args.summary = summary  # how many seeds are stored, if interrupted
-    progress = Progress(tasks, quiet=args.quiet)
-    try:
-        if args.backend == "ray":
-            from mirl.results.ray_backend import run_ray
-
-            summary = run_ray(
-                tasks,
-                store,
-                summary,
-                data_kind,
-                where.type,
-                progress,
-                args.address,
-                args.max_retries,
-                args.capture,
-            )
-        elif jobs > 1 and len(tasks) > 1:
-            summary = run_jobs(
-                tasks,
-                store,
-                summary,
-                data_kind,
-                where,
-                progress,
-                jobs,
-                args.max_retries,
-                args.capture,
-            )
-        else:
-            configure_threads(available_cores())
-            images = functools.partial(image_data, data_kind, str(where))
-            summary = run_local(tasks, store, summary, images, where, progress, args.capture)
+        sweep = Sweep(specs, seeds, out, data=data_kind, group_size=args.group_size)
+        args.summary = sweep.summary  # how many seeds are stored, if interrupted
+        sweep.run(
+            where,
+            backend=args.backend,
+            jobs=args.jobs,
+            max_retries=args.max_retries,
+            address=args.address,
+            capture=args.capture,
+            quiet=args.quiet,
+        )
     except (ValueError, ImportError, ConnectionError, *data_errors()) as err:
         raise SystemExit(f"mirl: {err}") from None
     except OSError as err:  # the disk filled up, the directory went away, ...
+        stored = getattr(args, "summary", None)
         raise SystemExit(
-            f"mirl: cannot store results in {out} ({err}); {summary.stored} seeds stored; "
+            f"mirl: cannot store results in {out} ({err}); "
+            f"{0 if stored is None else stored.stored} seeds stored; "
             "rerun the same command to resume"
         ) from None
-    finally:
-        progress.close()
-    for line in summary.lines(str(out)):
+    for line in sweep.summary.lines(str(out)):
         print(line)
-    return summary.ok
+    return sweep.summary.ok

@@ -6,15 +6,18 @@ import json
 import sys
 from pathlib import Path
 
-from mirl.cli._options import add_data_option, device, image_data
+from mirl.cli._options import add_data_option, add_load_option, device, image_data, load_sources
 
 
 def cmd_bench(args) -> int:
     from mirl._files import atomic_write
     from mirl.bench import largest_group, project_paper_profile, run_bench, table
     from mirl.bench.busy import bench_busy
-    from mirl.bench.items import ITEM_RUNS
     from mirl.bench.projection import probe_seconds
+    from mirl.experiments import EXPERIMENTS
+    from mirl.experiments.paper import PAPER
+
+    load_sources(args.load)
 
     def write(records: list[dict]) -> None:  # partial results survive an interruption
         if args.out:
@@ -46,10 +49,10 @@ def cmd_bench(args) -> int:
         ) from None
     if not sizes or sizes[0] < 1:
         raise SystemExit("mirl: --group-sizes must be positive integers")
-    experiments = list(ITEM_RUNS) if not args.experiments else args.experiments.split(",")
-    unknown = [e for e in experiments if e not in ITEM_RUNS]
+    experiments = [e.name for e in PAPER] if not args.experiments else args.experiments.split(",")
+    unknown = [e for e in experiments if e not in EXPERIMENTS]
     if unknown:
-        raise SystemExit(f"mirl: unknown experiments {unknown}; valid: {', '.join(ITEM_RUNS)}")
+        raise SystemExit(f"mirl: unknown experiments {unknown}; valid: {', '.join(EXPERIMENTS)}")
     data = image_data(args.data, str(where))
     log = (lambda _: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     records = run_bench(
@@ -70,7 +73,7 @@ def register(sub) -> None:
     p.add_argument(
         "--group-sizes", default="1,4,20", help="seeds trained at once, K (default: 1,4,20)"
     )
-    p.add_argument("--experiments", help="comma-separated names (default: all six)")
+    p.add_argument("--experiments", help="comma-separated names (default: the paper's)")
     p.add_argument("--steps", type=int, default=10, help="timed steps per repeat (default: 10)")
     add_data_option(p)
     p.add_argument("--tf32", action="store_true", help="also time captured steps with TF32")
@@ -84,4 +87,5 @@ def register(sub) -> None:
         "--busy", action="store_true", help="time a CPU step beside a busy process instead"
     )
     p.add_argument("--quiet", action="store_true")
+    add_load_option(p)
     p.set_defaults(fn=cmd_bench)

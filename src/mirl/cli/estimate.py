@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mirl.cli._options import names, parse_set
+from mirl.cli._options import add_load_option, load_sources, names, parse_set
 from mirl.cli._sweeps import add_execution_options, check_execution_arguments, run_sweep, writer
 
 ESTIMATE_OVERRIDES = {
@@ -23,9 +23,17 @@ def cmd_estimate(args) -> int:
     import itertools
 
     from mirl.estimation import EstimateSpec, summarize
+    from mirl.experiments import EXPERIMENTS
     from mirl.results import load
 
+    load_sources(args.load)
     where = check_execution_arguments(args)
+    if args.experiment in EXPERIMENTS:
+        raise SystemExit(
+            f"mirl: --experiment {args.experiment} is the name of a registered experiment "
+            f"({EXPERIMENTS[args.experiment].reference or 'its own runs'}); estimates are stored "
+            "under a name of their own (default: estimate)"
+        )
     if args.seeds < 1:
         raise SystemExit("mirl: --seeds must be at least 1")
     settings = {k: getattr(args, k) for k in ESTIMATE_OVERRIDES if getattr(args, k) is not None}
@@ -57,13 +65,13 @@ def cmd_estimate(args) -> int:
         ok = run_sweep(args, specs, list(range(args.seeds)), out, where)
     runs = {s.run_id for s in specs}
     table = summarize(load(out, args.experiment))
-    table = table[(table["exp_name"] + "/" + table["name"]).isin(runs)]
+    table = table[(table["experiment"] + "/" + table["name"]).isin(runs)]
     if not table.empty:
         print("\nheld-out estimate at the end of each level (mean, sd over seeds), nats:")
         for r in table.itertuples():
             setting = f" ({r.setting})" if r.setting else ""
             print(
-                f"  {r.task} (true {r.true_mi:.3f}) {r.Critic} {r.Estimator}{setting}: "
+                f"  {r.task} (true {r.true_mi:.3f}) {r.critic} {r.bound}{setting}: "
                 f"{r.estimate_mean:.3f}, sd {r.estimate_sd:.3f}, bias {r.bias:+.3f}"
             )
     return 0 if ok else 1
@@ -114,6 +122,7 @@ def register(sub) -> None:
     )
     p.add_argument("--experiment", default="estimate", help="experiment name (default: estimate)")
     add_execution_options(p)
+    add_load_option(p)
     p.add_argument("--out", default="results/estimate", help="output directory")
     p.set_defaults(fn=cmd_estimate)
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import sys
 
+from mirl.cli._options import add_load_option, load_sources
+
 
 def cmd_plot(args) -> int:
     from mirl.report import plot_all
 
+    load_sources(args.load)
     try:
         paths = plot_all(args.dir)
     except OSError as err:  # no such directory, or a file
@@ -23,6 +26,7 @@ def cmd_plot(args) -> int:
 def cmd_report(args) -> int:
     from mirl.report import write_report
 
+    load_sources(args.load)
     try:
         print(write_report(args.dir))
     except OSError as err:  # no such directory, or a file, or one it cannot write
@@ -40,10 +44,12 @@ def register(sub) -> None:
     """``plot``, ``report`` and ``import-colab``."""
     p = sub.add_parser("plot", help="redraw the figures of a results directory (no training)")
     p.add_argument("dir")
+    add_load_option(p)
     p.set_defaults(fn=cmd_plot)
 
     p = sub.add_parser("report", help="rewrite DIR/report.html from stored results (no training)")
     p.add_argument("dir")
+    add_load_option(p)
     p.set_defaults(fn=cmd_report)
 
     p = sub.add_parser("import-colab", help="import the Colab's result pickles into DIR/colab")

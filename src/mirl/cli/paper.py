@@ -1,4 +1,4 @@
-"""The paper's commands: ``list``, ``data``, ``baseline``, ``run`` and ``reproduce``."""
+"""The experiments' commands: ``list``, ``data``, ``baseline``, ``run`` and ``reproduce``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mirl.cli._options import add_data_option, data_errors, device, image_data, parse_set
+from mirl.cli._options import (
+    add_data_option,
+    add_load_option,
+    data_errors,
+    device,
+    image_data,
+    load_sources,
+    parse_set,
+)
 from mirl.cli._sweeps import add_execution_options, check_execution_arguments, run_sweep, writer
 
 EXPERIMENT_OVERRIDES = {
@@ -28,12 +36,18 @@ def _overrides(args) -> dict:
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    from mirl.paper.experiments import PROFILES
+    from mirl.experiments import PROFILES
 
     p.add_argument(
         "--profile", default="quick", choices=sorted(PROFILES), help="scale (default: quick)"
     )
     p.add_argument("--seeds", type=int, help="number of seeds (default: the profile's)")
+    p.add_argument(
+        "--runs",
+        metavar="PATTERN",
+        help="only the runs whose name matches, e.g. 'convnet-*-t4' (comma-separated shell "
+        "patterns)",
+    )
     for flag, kind in EXPERIMENT_OVERRIDES.items():
         extra = {"choices": ["sklearn", "torch"]} if flag == "probe" else {}
         p.add_argument(
@@ -48,53 +62,67 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     )
     add_data_option(p)
     add_execution_options(p)
+    add_load_option(p)
     p.add_argument("--out", help="output directory (default: results/PROFILE)")
 
 
-def _sweep(args, names: Sequence[str]) -> tuple[object, list[int], list]:
+def _sweep(args, experiments: Sequence[object]) -> tuple[object, list[int], list]:
     """The device, seeds and run specs that ``args`` ask for; a one-line error if any is
     invalid, before anything touches the disk."""
-    from mirl.paper.experiments import PROFILES, experiment_specs
+    from mirl.experiments import PROFILES, select_runs
 
     where = check_execution_arguments(args)
     seeds = list(range(PROFILES[args.profile].seeds if args.seeds is None else args.seeds))
     if not seeds:
         raise SystemExit("mirl: --seeds must be at least 1")
     try:
-        specs = [
-            s for name in names for s in experiment_specs(name, args.profile, _overrides(args))
-        ]
+        specs = [s for e in experiments for s in e.specs(args.profile, _overrides(args))]
+        if args.runs is not None:
+            names = ", ".join(e.name for e in experiments)
+            specs = select_runs(specs, args.runs, f"{names} at --profile {args.profile}")
     except ValueError as err:
         raise SystemExit(f"mirl: {err}") from None
     return where, seeds, specs
 
 
-def _experiment_names(arg: str | None) -> list[str]:
-    """The experiments ``--experiments`` names (all six when it is absent)."""
-    from mirl.paper.experiments import EXPERIMENTS
+def _experiments(refs: Sequence[str]) -> list:
+    """The experiments ``refs`` name (see ``mirl.experiments.resolve_experiment``); a
+    one-line error naming a wrong one."""
+    from mirl.experiments import resolve_experiment
+
+    try:
+        return list({id(e): e for e in map(resolve_experiment, refs)}.values())
+    except ValueError as err:
+        raise SystemExit(f"mirl: {err}") from None
+
+
+def _experiment_names(arg: str | None) -> list:
+    """The experiments ``--experiments`` names (the paper's when it is absent)."""
+    from mirl.experiments.paper import PAPER
 
     if arg is None:
-        return list(EXPERIMENTS)
+        return list(PAPER)
     names = [n.strip() for n in arg.split(",")]
     if not any(names):
         raise SystemExit(
-            f"mirl: --experiments is empty; name some of {', '.join(EXPERIMENTS)}, "
-            "or leave it out for all six"
+            f"mirl: --experiments is empty; name some of {', '.join(e.name for e in PAPER)}, "
+            "or leave it out for the paper's"
         )
     if not all(names):
         raise SystemExit(f"mirl: --experiments {arg!r} has an empty name")
-    unknown = [n for n in names if n not in EXPERIMENTS]
-    if unknown:
-        raise SystemExit(f"mirl: unknown experiments {unknown}; valid: {', '.join(EXPERIMENTS)}")
-    return list(dict.fromkeys(names))
+    return _experiments(names)
 
 
 def cmd_list(args) -> int:
-    from mirl.paper.experiments import EXPERIMENTS, PROFILES
+    from mirl.experiments import EXPERIMENTS, PROFILES
 
+    load_sources(args.load)
     width = max(map(len, EXPERIMENTS))
     for e in EXPERIMENTS.values():
-        print(f"{e.name:<{width}}  {e.figure:<16} {e.description}")
+        print(f"{e.name:<{width}}  {e.reference or '(own)':<16} {e.description}")
+        notes = {p: e.scale(p).note for p in PROFILES if e.scale(p).note}
+        for profile, note in notes.items():
+            print(f"{'':<{width}}  {'':<16} {profile}: {note}")
     print(
         "\nprofiles: "
         + "; ".join(f"{p.name} ({p.seeds} seeds): {p.description}" for p in PROFILES.values())
@@ -133,13 +161,8 @@ def cmd_baseline(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from mirl.paper.experiments import EXPERIMENTS
-
-    if args.experiment not in EXPERIMENTS:
-        raise SystemExit(
-            f"mirl: unknown experiment {args.experiment!r}; valid: {', '.join(EXPERIMENTS)}"
-        )
-    where, seeds, specs = _sweep(args, [args.experiment])
+    load_sources(args.load)
+    where, seeds, specs = _sweep(args, _experiments([args.experiment]))
     out = Path(args.out or f"results/{args.profile}")
     with writer(out, args.command_line):
         return 0 if run_sweep(args, specs, seeds, out, where) else 1
@@ -149,6 +172,7 @@ def cmd_reproduce(args) -> int:
     from mirl.paper.baseline import ensure_baseline
     from mirl.report import plot_all, write_report
 
+    load_sources(args.load)
     where, seeds, specs = _sweep(args, _experiment_names(args.experiments))
     out = Path(args.out or f"results/{args.profile}")
     with writer(out, args.command_line):
@@ -166,9 +190,9 @@ def cmd_reproduce(args) -> int:
 
 def register(sub) -> None:
     """The paper's subcommands."""
-    sub.add_parser("list", help="the experiments, their figures, and the profiles").set_defaults(
-        fn=cmd_list
-    )
+    p = sub.add_parser("list", help="the experiments, their figures, and the profiles")
+    add_load_option(p)
+    p.set_defaults(fn=cmd_list)
 
     p = sub.add_parser("data", help="MNIST: fetch, verify and cache it")
     p.add_argument("action", choices=["fetch"])
@@ -184,13 +208,22 @@ def register(sub) -> None:
     p.set_defaults(fn=cmd_baseline)
 
     p = sub.add_parser("run", help="run one experiment, resuming what an output directory holds")
-    p.add_argument("experiment")
+    p.add_argument(
+        "experiment",
+        help="a registered name (see: mirl list), or one's own: path/to/file.py:NAME, "
+        "module:NAME, or path/to/file.py for the one experiment it registers",
+    )
     _add_run_options(p)
     p.set_defaults(fn=cmd_run)
 
     p = sub.add_parser(
-        "reproduce", help="run experiments, then draw every figure and write report.html"
+        "reproduce",
+        help="run the paper's experiments (or those named), then draw every figure and write "
+        "report.html",
     )
-    p.add_argument("--experiments", help="comma-separated names (default: all six)")
+    p.add_argument(
+        "--experiments",
+        help="comma-separated names or FILE.py:NAME (default: the paper's)",
+    )
     _add_run_options(p)
     p.set_defaults(fn=cmd_reproduce)

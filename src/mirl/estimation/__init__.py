@@ -4,9 +4,10 @@ A critic alone is trained to maximize a bound (``mirl.bounds``) on pairs of a ta
 known MI (``mirl.tasks``), K seeds at once, and evaluated on held-out pairs at regular
 steps. ``EstimateSpec`` says what to run (Poole et al.'s protocol by default, and their
 staircase ``task="staircase"``); ``estimate`` trains one and returns its rows;
-``summarize`` turns rows into each estimator's bias and sd per task and level;
-``mirl.results.kinds.train`` and the result store (``mirl estimate``) run it like every
-other kind of run.
+``summarize`` turns rows into each estimator's bias and sd per task and level. It is the
+``estimate`` kind of run (``mirl.runtime.kinds``): ``mirl.runtime.train`` and the result
+store (``mirl estimate``) run it like every other kind. The paper's Fig. 4c runs are of
+this kind too (the task ``paper-fig4c`` with the paper's ``sampler``).
 """
 
 from mirl.estimation.run import estimate

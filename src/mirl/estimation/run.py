@@ -21,10 +21,10 @@ def estimate(
 ) -> pd.DataFrame:
     """Train ``spec`` for all ``seeds`` at once and return one row per (seed, evaluation).
 
-    Columns, as in ``mirl.results.load``'s tidy table: ``run`` (the seed), ``iteration``,
-    ``estimate`` (the bound on held-out pairs), ``train_bound`` (its mean on the training
-    batches since the previous evaluation), ``true_mi`` (of the level evaluated),
-    ``seconds``, and the spec's labels (``task``, ``Critic``, ``Estimator``, ...). A seed
+    Columns, as in ``mirl.results.load``'s tidy table: ``experiment``, ``name`` (the run's),
+    ``seed``, ``step``, ``estimate`` (the bound on held-out pairs), ``train_bound`` (its
+    mean on the training batches since the previous evaluation), ``true_mi`` (of the level
+    evaluated), ``seconds``, and the spec's labels (``task``, ``critic``, ``bound``, ...). A seed
     whose loss became NaN/inf has no rows; a warning names it and the step. ``capture``
     replays each step as a CUDA graph (default: on CUDA). Nothing is stored: ``mirl
     estimate`` stores runs and resumes them.
@@ -35,6 +35,6 @@ def estimate(
     for result in results:
         if not result.ok:
             warnings.warn(result.error, stacklevel=2)
-    base = {"exp_name": spec.experiment, "name": spec.name, **spec.labels()}
-    rows = [{**base, "run": r.seed, **row} for r in results for row in r.rows]
+    base = {"experiment": spec.experiment, "name": spec.name, **spec.labels()}
+    rows = [{**base, "seed": r.seed, **row} for r in results for row in r.rows]
     return pd.DataFrame(rows)

@@ -9,6 +9,10 @@ An ``EstimateSpec`` names its task in one of two ways:
   schedules: their MI steps through ``levels`` (default 2, 4, 6, 8, 10 nats), an equal
   share of the training steps each, as in Poole et al. (2019), Fig. 2.
 
+The paper's Section 4 (Fig. 4c) is an estimation run too: the task ``paper-fig4c`` with
+``sampler="noniid"`` (one z shared by each batch) or ``"iid"``, evaluated on its training
+batches (``heldout_size=None``), as the paper plots it.
+
 Impossible parameters (a correlation outside (-1, 1), a dimension of 0, an unknown keyword)
 fail when the spec is made, before anything trains.
 """
@@ -23,11 +27,13 @@ from typing import Any, ClassVar
 
 from mirl._registry import check_kwargs, lookup
 from mirl.critics import build_critic
-from mirl.runtime.run_spec import SAFE_NAME, Objective, RunSpec, on_meta, positive, positive_int
+from mirl.runtime.run_spec import SAFE_NAME, Objective, RunSpec, choice, on_meta, positive_int
 from mirl.tasks import (
+    SAMPLERS,
     STAIRCASE_DIM,
     STAIRCASE_LEVELS,
     TASKS,
+    SharedNormal,
     Task,
     additive_noise,
     bimodal,
@@ -36,6 +42,7 @@ from mirl.tasks import (
     cubic,
     multinormal_dense,
     multinormal_sparse,
+    paper_fig4c,
     staircase,
     student_dense,
     student_identity,
@@ -139,6 +146,7 @@ FAMILIES: dict[str, Callable[..., Levels]] = {
     "additive-noise": _single(additive_noise),
     "bimodal": _single(bimodal),
     "mixture": _single(bimodal_mixture),
+    "paper-fig4c": _single(paper_fig4c),
 }
 """Task families by name, each taking its parameters as keywords (``task_kwargs``)."""
 
@@ -179,10 +187,15 @@ class EstimateSpec(Objective, RunSpec):
     training set of ``train_size`` pairs drawn once per seed and level (bmi's protocol).
     Every ``steps // evals`` steps the bound is evaluated on ``heldout_size`` held-out
     pairs of the current level, drawn once per seed and level and never trained on, in
-    batches of ``batch_size`` (the estimator as trained: InfoNCE stays below log B).
+    batches of ``batch_size`` (the estimator as trained: InfoNCE stays below log B); with
+    ``heldout_size=None`` there is no held-out evaluation, and the estimate is the mean
+    training bound since the previous evaluation (``train_bound``, recorded either way).
 
     A staircase (``task="staircase"``) gives each of its levels ``steps / len(levels)``
-    steps; its evaluations are of the level being trained.
+    steps; its evaluations are of the level being trained. ``sampler`` draws the batches of
+    the paper's Section 4 instead of fresh iid pairs: ``"iid"`` or ``"noniid"`` (one z
+    shared by the batch), for a task whose base is a ``mirl.tasks.SharedNormal``
+    (``paper-fig4c``).
     """
 
     kind: ClassVar[str] = "estimate"
@@ -197,10 +210,13 @@ class EstimateSpec(Objective, RunSpec):
     batch_size: int = 64
     steps: int = 20000
     evals: int = 20
-    heldout_size: int = 4096
+    heldout_size: int | None = 4096
     train_size: int | None = None
+    sampler: str | None = None
 
     def __post_init__(self) -> None:
+        kwargs = {**POOLE_CRITICS.get(self.critic, {}), **self.critic_kwargs}
+        object.__setattr__(self, "critic_kwargs", kwargs)
         self._validate()
         levels = self.levels
         if self.steps % len(levels.tasks):
@@ -208,24 +224,28 @@ class EstimateSpec(Objective, RunSpec):
                 f"steps ({self.steps}) must split evenly over the {len(levels.tasks)} levels "
                 f"of {levels.name!r}"
             )
-        kwargs = {**POOLE_CRITICS.get(self.critic, {}), **self.critic_kwargs}
-        object.__setattr__(self, "critic_kwargs", kwargs)
         on_meta(lambda: build_critic(self.critic, levels.dim_x, levels.dim_y, **kwargs))
-        self._check_bound()
-        positive(self.lr, "lr")
-        if self.batch_size < 2:
-            raise ValueError("batch_size must be at least 2: the bounds need negatives")
-        positive_int(self.heldout_size, "heldout_size")
-        if self.heldout_size % self.batch_size:
-            raise ValueError(
-                f"heldout_size ({self.heldout_size}) must be a multiple of batch_size "
-                f"({self.batch_size}): it is evaluated in batches"
-            )
+        if self.heldout_size is not None:
+            positive_int(self.heldout_size, "heldout_size")
+            if self.heldout_size % self.batch_size:
+                raise ValueError(
+                    f"heldout_size ({self.heldout_size}) must be a multiple of batch_size "
+                    f"({self.batch_size}): it is evaluated in batches"
+                )
         if self.train_size is not None and self.train_size < self.batch_size:
             raise ValueError(
                 f"train_size must be None (fresh pairs every step) or at least batch_size "
                 f"({self.batch_size}), got {self.train_size}"
             )
+        if self.sampler is not None:
+            choice(self.sampler, SAMPLERS, "sampler")
+            if not all(isinstance(t.base, SharedNormal) for t in levels.tasks):
+                raise ValueError(
+                    f"sampler {self.sampler!r} draws batches of a shared component plus noise: "
+                    f"it needs a task such as paper-fig4c, not {levels.name!r}"
+                )
+            if self.train_size is not None:
+                raise ValueError("sampler draws fresh batches: it takes no train_size")
         if not SAFE_NAME.fullmatch(self.name):
             raise ValueError(f"bound_kwargs {self.bound_kwargs} cannot name a run directory")
 
@@ -249,8 +269,12 @@ class EstimateSpec(Objective, RunSpec):
 
     @property
     def name(self) -> str:
-        words = [self.levels.name, self.critic, self.bound, *_setting_words(self.bound_kwargs)]
-        return "-".join(words)
+        """``task-critic-bound[-settings]``; runs of the paper's samplers, as the Colab named
+        them, ``sampler-bound[-settings]``."""
+        settings = _setting_words(self.bound_kwargs)
+        if self.sampler is not None:
+            return "-".join([self.sampler, self.bound, *settings])
+        return "-".join([self.levels.name, self.critic, self.bound, *settings])
 
     @property
     def eval_steps(self) -> list[int]:
@@ -260,12 +284,15 @@ class EstimateSpec(Objective, RunSpec):
     def labels(self) -> dict[str, Any]:
         setting = ", ".join(_setting_words(self.bound_kwargs))
         task = self.levels.name
+        # Runs of the paper's samplers keep the Colab's labels ("noniid, infonce").
+        what = f"{task}, {self.critic}" if self.sampler is None else self.sampler
         return {
-            "nets": None,
-            "Critic": self.critic,
-            "Estimator": self.bound,
+            "encoder": None,
+            "critic": self.critic,
+            "bound": self.bound,
             "target": math.nan,
             "task": task,
+            "sampler": self.sampler,
             "bound_setting": setting,
-            "label": f"{task}, {self.critic}, {self.bound}" + (f" ({setting})" if setting else ""),
+            "label": f"{what}, {self.bound}" + (f" ({setting})" if setting else ""),
         }

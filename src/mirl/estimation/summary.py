@@ -13,29 +13,29 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
     ``frame`` is ``estimate``'s rows or ``mirl.results.load``'s tidy table (other kinds of
     run in it are ignored).
 
-    Columns: ``exp_name, name, task, true_mi, Critic, Estimator, setting`` (the bound's
-    keywords), ``iteration, seeds, estimate_mean, estimate_sd, bias``; sorted by experiment,
-    task, critic, estimator and level. Empty where ``frame`` has no estimation runs.
+    Columns: ``experiment, name, task, true_mi, critic, bound, setting`` (the bound's
+    keywords), ``step, seeds, estimate_mean, estimate_sd, bias``; sorted by experiment,
+    task, critic, bound and level. Empty where ``frame`` has no estimation runs.
     """
-    keys = ["exp_name", "name", "true_mi"]
-    labels = ["task", "Critic", "Estimator", "setting"]
+    keys = ["experiment", "name", "true_mi"]
+    labels = ["task", "critic", "bound", "setting"]
     columns = [*keys[:2], labels[0], keys[2], *labels[1:]]
-    columns += ["iteration", "seeds", "estimate_mean", "estimate_sd", "bias"]
+    columns += ["step", "seeds", "estimate_mean", "estimate_sd", "bias"]
     if "estimate" not in frame:
         return pd.DataFrame(columns=columns)
     rows = frame.dropna(subset=["estimate"])
     if rows.empty:
         return pd.DataFrame(columns=columns)
     rows = rows.assign(setting=rows.get("bound_setting", "")).fillna({"setting": ""})
-    end = rows[rows["iteration"] == rows.groupby(keys)["iteration"].transform("max")]
+    end = rows[rows["step"] == rows.groupby(keys)["step"].transform("max")]
     table = end.groupby(keys, sort=False).agg(
         **{c: (c, "first") for c in labels},
-        iteration=("iteration", "first"),
-        seeds=("run", "nunique"),
+        step=("step", "first"),
+        seeds=("seed", "nunique"),
         estimate_mean=("estimate", "mean"),
         estimate_sd=("estimate", "std"),
     )
     table = table.reset_index()
     table["bias"] = table["estimate_mean"] - table["true_mi"]
-    order = ["exp_name", "task", "Critic", "Estimator", "setting", "true_mi"]
+    order = ["experiment", "task", "critic", "bound", "setting", "true_mi"]
     return table.sort_values(order, kind="stable").reset_index(drop=True)[columns]

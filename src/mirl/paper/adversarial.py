@@ -1,5 +1,6 @@
-"""The adversarial experiment (Fig. 1c): an invertible encoder, whose codes carry all the
-information of its input, trained so that a linear classifier cannot read the label.
+"""The adversarial kind of run (``AdversarialSpec``, the paper's Fig. 1c): an invertible
+encoder, whose codes carry all the information of its input, trained so that a linear
+classifier cannot read the label.
 
 K seeds train at once: encoders and linear classifiers stacked in one model, with an Adam
 for each. The classifier first trains alone; then every iteration takes several
@@ -8,6 +9,10 @@ labels (the classifier is not updated by that step).
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -18,14 +23,60 @@ from mirl.data.mnist import N_CLASSES, VIEW_DIM
 from mirl.data.views import split_views
 from mirl.encoders import build_encoder
 from mirl.layers import Dense
-from mirl.paper.spec import AdversarialSpec
 from mirl.probe import start_probe
 from mirl.runtime.encode import encode
 from mirl.runtime.flops import forward_flops
+from mirl.runtime.kinds import Draw, Kind, register_kind
 from mirl.runtime.loop import SeedGroup, Values
 from mirl.runtime.outcome import DivergenceWatch
+from mirl.runtime.run_spec import RunSpec, on_meta, positive, positive_int
 from mirl.runtime.stacking import adam, build_seeds
 from mirl.runtime.streams import BatchStream
+
+
+@dataclass(frozen=True)
+class AdversarialSpec(RunSpec):
+    """An invertible encoder trained to make a linear classifier's predictions uniform.
+
+    The classifier (lr ``lr``) first trains alone for ``warmup`` steps; then each of the
+    ``steps`` iterations takes ``classifier_steps`` classifier steps and one encoder step
+    (lr ``lr * encoder_lr_factor``) on the cross-entropy to uniform labels. The linear
+    probe runs every ``steps // evals`` iterations, from iteration 0.
+    """
+
+    kind: ClassVar[str] = "adversarial"
+    experiment: str
+    encoder: str = "realnvp"
+    encoder_kwargs: dict[str, Any] = field(default_factory=dict)
+    lr: float = 1e-3
+    encoder_lr_factor: float = 0.01
+    batch_size: int = 128
+    warmup: int = 1000
+    steps: int = 4001
+    evals: int = 10
+    classifier_steps: int = 10
+    probe: str = "sklearn"
+
+    def __post_init__(self) -> None:
+        self._validate()
+        on_meta(lambda: build_encoder(self.encoder, VIEW_DIM, **self.encoder_kwargs))
+        positive(self.encoder_lr_factor, "encoder_lr_factor")
+        if self.warmup < 0:
+            raise ValueError(f"warmup must be a non-negative integer, got {self.warmup!r}")
+        positive_int(self.classifier_steps, "classifier_steps")
+
+    @property
+    def name(self) -> str:
+        return f"{self.encoder}-adversarial"
+
+    def labels(self) -> dict[str, Any]:
+        return {
+            "encoder": self.encoder,
+            "critic": None,
+            "bound": None,
+            "target": math.nan,
+            "label": f"{self.encoder}, adversarial",
+        }
 
 
 class EncoderWithClassifier(nn.Module):
@@ -155,3 +206,23 @@ class AdversarialTrainer:
             "classifier_loss": self.classifier_losses.T.cpu().numpy(),
             "encoder_loss": self.encoder_losses.T.cpu().numpy(),
         }
+
+
+def _draws(spec: AdversarialSpec) -> list[Draw]:
+    return [("batch_size", spec.batch_size, "train")]
+
+
+def _example() -> AdversarialSpec:
+    return AdversarialSpec(
+        "check",
+        encoder_kwargs={"couplings": 2, "hidden": [8]},
+        batch_size=16,
+        warmup=2,
+        steps=4,
+        evals=2,
+        classifier_steps=2,
+        probe="torch",
+    )
+
+
+ADVERSARIAL = register_kind(Kind(AdversarialSpec, AdversarialTrainer, _example, _draws))

@@ -1,9 +1,9 @@
-"""Figures and ``report.html`` from a results directory; nothing here trains.
+"""Figures and ``report.html`` of a results directory; nothing here trains.
 
-The modules, one job each: ``inputs`` (what is read from a directory), ``drawing`` (the
-look and the drawing helpers), ``panels`` (the kinds of figure), ``catalogue`` (every
-figure, declared), ``figures`` (draw and save them all), ``summary`` (the report's
-numbers) and ``html`` (the page).
+The modules, one job each: ``figures`` (draw and save every figure the directory holds
+results for: each experiment's own, from its declaration), ``estimates`` (the figures of
+estimation runs no experiment declares), ``summary`` (the report's numbers) and ``html``
+(the page). The kinds of figure and the claims are ``mirl.figures``'.
 """
 
 from mirl.report.figures import plot_all

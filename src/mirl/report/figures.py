@@ -1,10 +1,11 @@
-"""The paper's figures, drawn from the results stored in an output directory.
+"""Every figure a results directory holds results for, drawn from the stored records.
 
-``plot_all(DIR)`` draws every figure of the catalogue (``mirl.report.catalogue``) for which
-``DIR`` holds results and writes each as PNG and PDF to ``DIR/figures/``; experiments
-without results are skipped. The figures follow the plotting cells of the paper's Colab
-(axes, labels, y-limits, the Jacobian percentile plot, the smoothing of Fig. 4c), with
-these deliberate differences:
+``plot_all(DIR)`` draws, for each experiment in ``DIR``, the figures its declaration lists
+(``mirl.experiments``), or for estimation runs that no experiment declares, their staircase
+figures (``mirl.report.estimates``), and writes each as PNG and PDF to ``DIR/figures/``;
+figures with nothing to show are skipped. The figures follow the plotting cells of the
+paper's Colab (axes, labels, y-limits, the Jacobian percentile plot, the smoothing of Fig.
+4c), with these deliberate differences:
 
 - curves are the mean over seeds with a band of +- one sample standard deviation (as
   seaborn's ``ci="sd"``), drawn with matplotlib alone;
@@ -24,55 +25,47 @@ Plots only read stored results: nothing here trains.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from matplotlib import rc_context
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
-from mirl.report.catalogue import FIGURES
-from mirl.report.drawing import STYLE
-from mirl.report.inputs import PlotData, read_results
-from mirl.report.panels import FigureSpec
+from mirl.experiments import EXPERIMENTS
+from mirl.figures import Figure, FigureData, draw_figure, read_results, save_figure
+from mirl.report.estimates import estimate_figures
 
 FIGURE_DIR = "figures"
-FORMATS = ("png", "pdf")
-PNG_DPI = 150
 
 
-def draw_figure(spec: FigureSpec, data: PlotData) -> Figure | None:
-    """Draw one figure (not saved), or None when ``data`` holds nothing for it."""
-    with rc_context(STYLE):
-        figure = Figure()
-        FigureCanvasAgg(figure)
-        ax = figure.add_subplot()
-        if not spec.draw(ax, data):
-            return None
-        ax.set_title(spec.title)
-    return figure
+def ordered_experiments(names: Iterable[str]) -> list[str]:
+    """The experiments ``names``: the registered ones in their order, then the others by
+    name."""
+    present = set(names)
+    return [n for n in EXPERIMENTS if n in present] + sorted(present - set(EXPERIMENTS))
 
 
-def save_figure(figure: Figure, stem: Path) -> list[Path]:
-    """Write ``figure`` as ``stem.png`` and ``stem.pdf``; return the paths."""
-    stem.parent.mkdir(parents=True, exist_ok=True)
+def figures_of(experiment: str, data: FigureData) -> Sequence[Figure]:
+    """The figures of ``experiment``: its declaration's, or for runs that no experiment
+    declares, the estimation figures they allow. ``data`` is the experiment's alone."""
+    if experiment in EXPERIMENTS:
+        return EXPERIMENTS[experiment].figures
+    return estimate_figures(experiment, data)
+
+
+def draw_all(data: FigureData, root: str | os.PathLike) -> list[Path]:
+    """Draw every figure ``data`` holds results for into ``root/figures/`` (PNG and PDF);
+    return the written paths."""
     paths = []
-    with rc_context(STYLE):
-        for fmt in FORMATS:
-            path = stem.with_suffix(f".{fmt}")
-            figure.savefig(path, dpi=PNG_DPI, bbox_inches="tight")
-            paths.append(path)
+    for name in ordered_experiments(r.experiment for r in data.records):
+        mine = data.of(name)
+        for figure in figures_of(name, mine):
+            drawn = draw_figure(figure, mine)
+            if drawn is not None:
+                paths += save_figure(drawn, Path(root) / FIGURE_DIR / figure.stem)
     return paths
 
 
 def plot_all(root: str | os.PathLike) -> list[Path]:
     """Draw every figure for which the results directory ``root`` holds results into
-    ``root/figures/`` (PNG and PDF); experiments without results are skipped. Returns the
-    written paths (none for a directory without finished results). Raises
-    ``FileNotFoundError`` or ``NotADirectoryError`` if ``root`` is no directory."""
-    data = read_results(root)
-    paths = []
-    for spec in FIGURES:
-        figure = draw_figure(spec, data)
-        if figure is not None:
-            paths += save_figure(figure, Path(root) / FIGURE_DIR / spec.stem)
-    return paths
+    ``root/figures/`` (PNG and PDF). Returns the written paths (none for a directory without
+    finished results). Raises ``FileNotFoundError`` or ``NotADirectoryError`` if ``root`` is
+    no directory."""
+    return draw_all(read_results(root), root)

@@ -26,12 +26,10 @@ import pandas as pd
 from mirl import __version__
 from mirl._files import atomic_write
 from mirl.estimation import summarize
+from mirl.experiments import EXPERIMENTS
+from mirl.figures import Check, FigureData, figure_data, results_dir, scan
 from mirl.paper.baseline import read_baseline
-from mirl.paper.experiments import EXPERIMENTS
-from mirl.report.catalogue import FIGURES
-from mirl.report.claims import Check, check_claims
-from mirl.report.figures import FIGURE_DIR, plot_all
-from mirl.report.inputs import results_dir
+from mirl.report.figures import FIGURE_DIR, draw_all, figures_of, ordered_experiments
 from mirl.report.summary import (
     final_results,
     format_mean_sd,
@@ -39,8 +37,7 @@ from mirl.report.summary import (
     format_setting,
     wall_seconds,
 )
-from mirl.results.store import Record, ResultStore
-from mirl.results.table import load
+from mirl.results.store import Record
 
 REPORT_NAME = "report.html"
 PAPER = (
@@ -110,10 +107,10 @@ def results_html(final: pd.DataFrame) -> str:
     rows = [
         [
             r.name,
-            str(int(r.iteration)),
+            str(int(r.step)),
             str(int(r.seeds)),
             format_mean_sd(r.accuracy_mean, r.accuracy_sd, 4),
-            format_mean_sd(r.bound_mean, r.bound_sd, 3),
+            format_mean_sd(r.paper_bound_mean, r.paper_bound_sd, 3),
             format_mean_sd(r.test_bound_mean, r.test_bound_sd, 3),
         ]
         for r in final.itertuples()
@@ -137,9 +134,9 @@ def estimates_html(estimates: pd.DataFrame) -> str:
         [
             r.task,
             f"{r.true_mi:.3f}",
-            r.Critic,
-            r.Estimator + (f" ({r.setting})" if r.setting else ""),
-            str(int(r.iteration)),
+            r.critic,
+            r.bound + (f" ({r.setting})" if r.setting else ""),
+            str(int(r.step)),
             str(int(r.seeds)),
             f"{r.estimate_mean:.3f}",
             f"{r.bias:+.3f}",
@@ -147,7 +144,7 @@ def estimates_html(estimates: pd.DataFrame) -> str:
         ]
         for r in estimates.itertuples()
     ]
-    header = ["Task", "True MI", "Critic", "Estimator", "Step", "Seeds", "Estimate", "Bias", "SD"]
+    header = ["Task", "True MI", "Critic", "Bound", "Step", "Seeds", "Estimate", "Bias", "SD"]
     note = (
         '<p class="muted">The held-out estimate (nats) at the last evaluation of each MI '
         "level; bias: its mean over seeds minus the true MI; SD: its sample standard "
@@ -187,13 +184,12 @@ def experiment_html(
     final: pd.DataFrame,
     figures: Sequence[Path],
     seconds: float,
-    frame: pd.DataFrame,
-    baseline: float | None = None,
+    data: FigureData,
 ) -> str:
-    """One experiment's section: claim, results table, figures, the paper's claims checked
-    on these results, settings, wall time."""
+    """One experiment's section: claim, results table, figures, its claims checked on these
+    results, settings, wall time. ``data`` is the experiment's alone."""
     experiment = EXPERIMENTS.get(name)
-    figure_label = f"{experiment.figure}: " if experiment else ""
+    figure_label = f"{experiment.reference}: " if experiment and experiment.reference else ""
     failed = sum(r.status != "ok" for r in records)
     parts = [
         f'<h2 id="{esc(name)}">{esc(figure_label + name)}</h2>',
@@ -201,31 +197,43 @@ def experiment_html(
         f'<p class="muted">{len(records)} seed records ({failed} failed); training wall time '
         f"{esc(format_seconds(seconds))}.</p>",
     ]
-    estimates = summarize(frame[frame["exp_name"] == name])
-    true_mi = frame.loc[frame["exp_name"] == name, "true_mi"] if "true_mi" in frame else None
+    frame = data.frame
+    estimates = summarize(frame)
+    true_mi = frame.get("true_mi")
     if estimates.empty and true_mi is not None and true_mi.notna().any():
         values = ", ".join(f"{v:.4f}" for v in sorted(true_mi.dropna().unique()))
-        parts.append(f"<p>True MI of the Gaussian pairs: {esc(values)} nats.</p>")
-    mine = final[final["exp_name"] == name]
+        parts.append(f"<p>True MI of the pairs: {esc(values)} nats.</p>")
+    mine = final[final["experiment"] == name]
     if not estimates.empty:
         parts += ["<h3>Estimates against the true MI</h3>", estimates_html(estimates)]
     elif not mine.empty:
         parts += ["<h3>Final results</h3>", results_html(mine)]
     pngs = {p.stem: p for p in figures if p.suffix == ".png"}
-    shown = [
-        figure_html(pngs[f.stem], f.caption)
-        for f in FIGURES
-        if f.experiment == name and f.stem in pngs
-    ]
+    shown = [figure_html(pngs[f.stem], f.caption) for f in figures_of(name, data) if f.stem in pngs]
     if shown:
         parts.append(f'<div class="figures">{"".join(shown)}</div>')
-    parts.append(claims_html(check_claims(name, frame, records, baseline)))
+    if experiment is not None and experiment.claims is not None:
+        parts.append(claims_html(claims_of(name, experiment.claims, data)))
     parts += ["<h3>Settings</h3>", settings_html(records)]
     return "".join(parts)
 
 
+def claims_of(name: str, claims: Any, data: FigureData) -> list[Check]:
+    """The claims of experiment ``name`` checked on ``data``; a results directory that the
+    check cannot read (a foreign or damaged run) gives a warning, not a broken report."""
+    try:
+        return list(claims(data))
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as err:
+        warnings.warn(
+            f"the claims of {name} could not be checked on these results: "
+            f"{type(err).__name__}: {err}",
+            stacklevel=2,
+        )
+        return []
+
+
 def claims_html(checks: Sequence[Check]) -> str:
-    """The paper's claims with whether these results show them (``mirl.report.claims``)."""
+    """The claims with whether these results show them (``mirl.figures.claims``)."""
     if not checks:
         return ""
     rows = [
@@ -286,7 +294,7 @@ def summary_html(names: Sequence[str], records: Sequence[Record], seconds: dict[
         rows.append(
             [
                 name,
-                experiment.figure if experiment else "",
+                experiment.reference if experiment else "",
                 str(len({r.name for r in mine})),
                 str(sum(r.status == "ok" for r in mine)),
                 str(sum(r.status != "ok" for r in mine)),
@@ -298,17 +306,19 @@ def summary_html(names: Sequence[str], records: Sequence[Record], seconds: dict[
     return table(header, rows, numeric=(2, 3, 4, 5))
 
 
-def page(root: Path, figures: Sequence[Path]) -> str:
-    """The report's HTML, from the records and figures under ``root``."""
-    records, corrupt = ResultStore(root).scan()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # corrupt records are listed on the page instead
-        frame = load(root)
-    final = final_results(frame)
+def page(
+    root: Path,
+    records: Sequence[Record],
+    corrupt: Sequence[tuple[Path, str]],
+    data: FigureData,
+    figures: Sequence[Path],
+) -> str:
+    """The report's HTML, from the records under ``root`` (``data``: their finished ones, as
+    figures read them) and the figures drawn of them."""
+    final = final_results(data.frame)
     seconds = wall_seconds(records)
     baseline = read_baseline(root)
-    present = {r.experiment for r in records}
-    names = [n for n in EXPERIMENTS if n in present] + sorted(present - set(EXPERIMENTS))
+    names = ordered_experiments({r.experiment for r in records})
     nav = "".join(f'<a href="#{esc(n)}">{esc(n)}</a>' for n in names)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     sections = [
@@ -318,8 +328,7 @@ def page(root: Path, figures: Sequence[Path]) -> str:
             final,
             figures,
             seconds.get(n, 0.0),
-            frame,
-            None if baseline is None else float(baseline["accuracy"]),
+            data.of(n),
         )
         for n in names
     ]
@@ -336,7 +345,7 @@ def page(root: Path, figures: Sequence[Path]) -> str:
         *sections,
         '<h2 id="failures">Failed runs</h2>',
         failures_html(records),
-        '<h2 id="corrupt">Corrupt records</h2>',
+        '<h2 id="corrupt">Corrupt or unreadable records</h2>',
         corrupt_html(corrupt, root),
         '<h2 id="environment">Software and devices</h2>',
         environment_html(records),
@@ -352,12 +361,14 @@ def page(root: Path, figures: Sequence[Path]) -> str:
 
 
 def write_report(root: str | os.PathLike) -> Path:
-    """Redraw the figures (``plot_all``) and write ``root/report.html``; return its path.
+    """Redraw the figures and write ``root/report.html``; return its path.
 
     Raises ``FileNotFoundError`` or ``NotADirectoryError`` (and creates nothing) if ``root``
     is no directory."""
     root = results_dir(root)
-    figures = plot_all(root)
+    records, corrupt = scan(root)
+    data = figure_data(root, records)
+    figures = draw_all(data, root)
     path = root / REPORT_NAME
-    atomic_write(path, page(root, figures).encode("utf-8"))
+    atomic_write(path, page(root, records, corrupt, data, figures).encode("utf-8"))
     return path

@@ -22,28 +22,33 @@ def final_results(frame: pd.DataFrame) -> pd.DataFrame:
     """Per run: the last evaluation step and, over the seeds evaluated there, the mean and
     sample sd (ddof=1; NaN for one seed) of the accuracy and of two bounds.
 
-    ``bound``: the paper's quantity, the bound as the Colab measured it during training
-    (``colab_bound``, on fresh training batches, also for runs trained towards a target t;
-    for runs without a test-set bound, ``bound_value``: the training-batch estimate of the
-    Gaussian runs). ``test_bound``: mirl's bound on the test images, where the run has one.
-    Columns: ``exp_name, name, iteration, seeds`` and ``{accuracy, bound, test_bound}_{mean,
-    sd}``.
+    ``paper_bound``: the paper's quantity, the bound as the Colab measured it during
+    training (``colab_bound``, on fresh training batches, also for runs trained towards a
+    target t); for estimation runs, their estimate of the MI (``estimate``, on held-out
+    pairs, else ``train_bound``, the training-batch estimate of the paper's Gaussian runs).
+    ``test_bound``: mirl's bound on the test images, where the run has one. Columns:
+    ``experiment, name, step, seeds`` and ``{accuracy, paper_bound, test_bound}_{mean, sd}``.
     """
     statistics = {
         f"{value}_{name}": (value, how)
-        for value in ("accuracy", "bound", "test_bound")
+        for value in ("accuracy", "paper_bound", "test_bound")
         for name, how in (("mean", "mean"), ("sd", "std"))
     }
-    columns = ["exp_name", "name", "iteration", "seeds", *statistics]
+    columns = ["experiment", "name", "step", "seeds", *statistics]
     if frame.empty:
         return pd.DataFrame(columns=columns)
-    test = _numbers(frame, "test_bound")
-    paper = _numbers(frame, "colab_bound").fillna(_numbers(frame, "bound_value").where(test.isna()))
-    numbers = frame.assign(accuracy=_numbers(frame, "accuracy"), bound=paper, test_bound=test)
-    last = numbers.groupby(["exp_name", "name"])["iteration"].transform("max")
-    final = numbers[numbers["iteration"] == last]
-    table = final.groupby(["exp_name", "name"], sort=False).agg(
-        iteration=("iteration", "first"), seeds=("run", "nunique"), **statistics
+    estimate = _numbers(frame, "estimate").fillna(_numbers(frame, "train_bound"))
+    kind = frame["kind"] if "kind" in frame else pd.Series("", index=frame.index)
+    paper = _numbers(frame, "colab_bound").where(kind != "estimate", estimate)
+    numbers = frame.assign(
+        accuracy=_numbers(frame, "accuracy"),
+        paper_bound=paper,
+        test_bound=_numbers(frame, "test_bound"),
+    )
+    last = numbers.groupby(["experiment", "name"])["step"].transform("max")
+    final = numbers[numbers["step"] == last]
+    table = final.groupby(["experiment", "name"], sort=False).agg(
+        step=("step", "first"), seeds=("seed", "nunique"), **statistics
     )
     return table.reset_index()[columns]
 

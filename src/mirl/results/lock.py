@@ -24,7 +24,9 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -216,3 +218,34 @@ def holder_of(root: str | os.PathLike) -> Holder | None:
         return Holder.parse((Path(root) / LOCK_NAME).read_text())
     except OSError:
         return None
+
+
+@contextlib.contextmanager
+def writing(out: str | os.PathLike, command: str | None = None) -> Iterator[Path]:
+    """Hold ``out`` as its one writer, after checking that results can be stored in
+    ``out/runs``; yields ``out`` as a path. Raises ``LockError`` (held by another writer,
+    or not writable) before anything is stored.
+
+    If the block fails before storing anything, the folders this made are removed."""
+    out = Path(out)
+    created = [p for p in (out / "runs", out, *out.parents) if not p.exists()]
+    lock = DirectoryLock(out, command).acquire()
+    failed = True
+    try:
+        runs = out / "runs"
+        if runs.exists() and not runs.is_dir():
+            raise LockError(f"cannot store results in {out}: {runs} is a file")
+        try:
+            runs.mkdir(exist_ok=True)
+            with tempfile.TemporaryFile(dir=runs):
+                pass
+        except OSError as err:
+            raise LockError(f"cannot store results in {runs}: {err.strerror or err}") from None
+        yield out
+        failed = False
+    finally:
+        lock.release()
+        if failed:
+            for folder in created:  # deepest first; rmdir removes only empty folders
+                with contextlib.suppress(OSError):
+                    folder.rmdir()

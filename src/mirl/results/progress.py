@@ -1,12 +1,13 @@
 """Progress of a sweep: runs done / total, steps, rate and ETA.
 
 On a terminal a progress bar follows the training steps. Elsewhere (a log file, nohup,
-Slurm, CI) there is no bar: one line per finished task, and, while a task trains, a line
+Slurm, CI) there is no bar: one line per finished job, and, while jobs train, a line
 every ``interval`` seconds (default one minute) with the steps done, the rate and the time
-left, so that a log shows a sweep alive long before its first task ends. The line is
-written from the training loop's step callback (and by the Ray backend while it waits),
-not from a thread: a second Python thread, even asleep, slowed CPU training down several
-times over in measurements here. ``quiet`` silences all of it.
+left, so that a log shows a sweep alive long before its first job ends. The line is
+written when a job reports its steps (from the training loop's step callback) or when a
+backend waiting for its workers ticks, not from a thread: a second Python thread, even
+asleep, slowed CPU training down several times over in measurements here. ``quiet``
+silences all of it.
 """
 
 from __future__ import annotations
@@ -33,19 +34,22 @@ def duration(seconds: float) -> str:
 
 
 class Progress:
+    """Progress of the jobs of a sweep, however many are in flight and wherever they train:
+    each reports its steps (``update``) and its end (``finish``)."""
+
     def __init__(
         self,
-        tasks,
+        jobs,
         quiet: bool = False,
         stream: TextIO | None = None,
         interval: float | None = None,
     ):
         self.stream = stream or sys.stderr
         self.quiet = quiet
-        self.total_tasks = len(tasks)
-        self.total_steps = sum(task.steps for task in tasks)
-        self.done_tasks = 0
-        self.done_steps = 0  # steps of finished tasks
+        self.total_jobs = len(jobs)
+        self.total_steps = sum(job.steps for job in jobs)
+        self.done_jobs = 0
+        self.done_steps = 0  # steps of finished jobs
         self.interval = INTERVAL if interval is None else interval
         self.bar = tqdm(
             total=self.total_steps,
@@ -55,36 +59,30 @@ class Progress:
             dynamic_ncols=True,
             smoothing=0.05,
         )
-        self._running: dict[int, tuple[object, int]] = {}  # id(task) -> (task, steps done)
-        self._task = None  # the task of ``step``, trained in this process
-        self._task_start = time.perf_counter()
+        # id(job) -> (job, steps done, when it first reported)
+        self._running: dict[int, tuple[object, int, float]] = {}
         self._start = time.perf_counter()
         self._last = (self._start, 0)  # time and sweep steps of the last line
         self._log = self.bar.disable and not quiet
         self._next_line = time.monotonic() + self.interval
 
-    def start_task(self, task) -> None:
-        self._task = task
-        self._running[id(task)] = (task, 0)
-        self._task_start = time.perf_counter()
-        self.bar.set_description(f"run {self.done_tasks + 1}/{self.total_tasks} {task.label}")
-
-    def step(self, steps_done: int) -> None:
-        """Called by the trainer with the number of steps the current task has done."""
-        self.update(self._task, steps_done)
-
-    def update(self, task, steps_done: int) -> None:
-        """``task`` (one of several in flight, say) has done ``steps_done`` steps."""
-        _, before = self._running.get(id(task), (task, 0))
-        if steps_done > before or id(task) not in self._running:
+    def update(self, job, steps_done: int) -> None:
+        """``job`` has done ``steps_done`` steps (0: it has started)."""
+        entry = self._running.get(id(job))
+        if entry is None:
+            entry = (job, 0, time.perf_counter())
+            if len(self._running) == 0:
+                self.bar.set_description(f"run {self.done_jobs + 1}/{self.total_jobs} {job.label}")
+        _, before, started = entry
+        if steps_done > before:
             self.bar.update(steps_done - before)
-            self._running[id(task)] = (task, steps_done)
+        self._running[id(job)] = (job, max(before, steps_done), started)
         if self._log and time.monotonic() >= self._next_line:
             self.tick()
 
-    def restart(self, task) -> None:
-        """``task`` starts again from step 0 (its worker died): take back its steps."""
-        _, before = self._running.pop(id(task), (task, 0))
+    def restart(self, job) -> None:
+        """``job`` starts again from step 0 (its worker died): take back its steps."""
+        _, before, _ = self._running.pop(id(job), (job, 0, 0.0))
         self.bar.update(-before)
 
     def note(self, message: str) -> None:
@@ -102,24 +100,22 @@ class Progress:
             self._next_line = time.monotonic() + self.interval
             self._print(self.status_line())
 
-    def finish_task(self, task, seconds: float | None = None) -> None:
-        """Count ``task`` done; ``seconds`` (default: since ``start_task``) goes in the log."""
-        self.done_tasks += 1
-        self.done_steps += task.steps
-        _, counted = self._running.pop(id(task), (task, 0))
-        self.bar.update(task.steps - counted)  # the steps a failed or remote task did not report
-        if task is self._task:
-            self._task = None
+    def finish(self, job, seconds: float | None = None) -> None:
+        """Count ``job`` done; ``seconds`` (default: since its first report) goes in the log."""
+        self.done_jobs += 1
+        self.done_steps += job.steps
+        _, counted, started = self._running.pop(id(job), (job, 0, time.perf_counter()))
+        self.bar.update(job.steps - counted)  # the steps a failed or remote job did not report
         if self._log:
             if seconds is None:
-                seconds = time.perf_counter() - self._task_start
-            self._print(f"[{self.done_tasks}/{self.total_tasks}] {task.label}: {seconds:.1f} s")
+                seconds = time.perf_counter() - started
+            self._print(f"[{self.done_jobs}/{self.total_jobs}] {job.label}: {seconds:.1f} s")
 
     def status_line(self) -> str:
-        """Where the sweep stands: the task in training, steps, rate since the last line,
+        """Where the sweep stands: the job in training, steps, rate since the last line,
         and the time left at the sweep's mean rate."""
         now = time.perf_counter()
-        steps = self.done_steps + sum(done for _, done in self._running.values())
+        steps = self.done_steps + sum(done for _, done, _ in self._running.values())
         last_time, last_steps = self._last
         self._last = (now, steps)
         rate = (steps - last_steps) / max(now - last_time, 1e-9)
@@ -127,13 +123,13 @@ class Progress:
         left = self.total_steps - steps
         eta = duration(left / mean) if mean > 0 else "unknown"
         if len(self._running) == 1:
-            ((task, task_steps),) = self._running.values()
+            ((job, job_steps, _),) = self._running.values()
             where = (
-                f"run {self.done_tasks + 1}/{self.total_tasks} {task.label}: "
-                f"step {task_steps}/{task.steps}"
+                f"run {self.done_jobs + 1}/{self.total_jobs} {job.label}: "
+                f"step {job_steps}/{job.steps}"
             )
         else:
-            where = f"{self.done_tasks}/{self.total_tasks} runs done"
+            where = f"{self.done_jobs}/{self.total_jobs} runs done"
             if self._running:
                 where += f", {len(self._running)} in flight"
         return (

@@ -20,7 +20,13 @@ Format history:
 - 3: ``data``, the data set a run trained on (``{"name", "sha256"}``, the ``identity`` of
   ``mirl.data.ImageData``), or None for runs that train on no data set. It is part of a
   run's identity: a sweep refuses to add seeds trained on other data. Records of formats 1
-  and 2 did not say; they are upgraded with ``data: None`` and ``data_unknown: True``.
+  and 2 did not say; they are upgraded with ``data: None``.
+- 4: rows in mirl's vocabulary: ``step`` (was ``iteration``), and no ``bound_value`` (the
+  Colab's column is made where the tidy table is built, from the values it was a copy
+  of); the kind ``"gaussian"`` (the paper's Fig. 4c) is the ``"estimate"`` kind with the
+  task ``paper-fig4c`` and the paper's ``sampler``, and no held-out pairs. (A Gaussian run
+  with bound keywords was named without them; its upgraded spec's name has them, so such
+  a record no longer matches its folder and is reported, and set aside on a resume.)
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-FORMAT = 3
+FORMAT = 4
 
 _FIELDS: dict[str, tuple[type, ...]] = {
     "format": (int,),
@@ -57,6 +63,7 @@ _META: dict[str, tuple[type, ...]] = {
     "device_name": (str, type(None)),
     "host": (str, type(None)),
     "backend": (str, type(None)),
+    "sources": (list,),
 }
 """The provenance keys readers use, and their types (other keys are kept as they are)."""
 
@@ -99,26 +106,28 @@ def check(record: Any) -> dict[str, Any]:
         raise RecordFormatError(f"the field 'seconds' is not finite ({record['seconds']})")
     if not isinstance(record["spec"].get("kind"), str):
         raise RecordFormatError("its spec has no kind")
-    _check_rows(record["rows"])
+    _check_rows(record["rows"], "step" if version >= 4 else "iteration")
     _check_meta(record["meta"])
     if record.get("data") is not None:
         _check_data(record["data"])
     if version == 1:
         record = _upgrade_from_1(record)
     if version <= 2:
-        record = {**record, "format": FORMAT, "data": None}
+        record = {**record, "format": 3, "data": None}
+    if version <= 3:
+        record = _upgrade_from_3(record)
     return record
 
 
-def _check_rows(rows: list[Any]) -> None:
+def _check_rows(rows: list[Any], step: str) -> None:
+    """Every row an object of numbers with an integer ``step`` (``iteration`` before 4)."""
     for row in rows:
-        if not isinstance(row, dict) or not _is(row.get("iteration"), (int,)):
-            raise RecordFormatError("a row is not an object with an integer iteration")
+        if not isinstance(row, dict) or not _is(row.get(step), (int,)):
+            raise RecordFormatError(f"a row is not an object with an integer {step}")
         for key, value in row.items():
             if value is not None and not _is(value, (int, float)):
                 raise RecordFormatError(
-                    f"the value of {key!r} at iteration {row['iteration']} is not a number "
-                    f"({value!r:.60})"
+                    f"the value of {key!r} at {step} {row[step]} is not a number ({value!r:.60})"
                 )
 
 
@@ -146,3 +155,58 @@ def _upgrade_from_1(record: dict[str, Any]) -> dict[str, Any]:
     elif spec["kind"] == "gaussian":  # the table used to fill in bound_value
         rows = [{**row, "bound_value": row.get("train_bound")} for row in rows]
     return {**record, "format": 2, "spec": spec, "rows": rows}
+
+
+GAUSSIAN_DEFAULTS = {
+    "sampler": "noniid",
+    "critic": "concat",
+    "critic_kwargs": {"hidden": 10, "layers": 5},
+    "bound_kwargs": {},
+    "sigma_z": [[1.0, -0.5], [-0.5, 1.0]],
+    "sigma_eps": [[1.0, 0.9], [0.9, 1.0]],
+    "lr": 1e-4,
+    "batch_size": 128,
+    "steps": 20000,
+    "evals": 20,
+}
+"""The fields of the retired ``gaussian`` spec and their defaults (a stored spec may lack
+those it had at their defaults)."""
+
+
+def _gaussian_to_estimate(spec: dict[str, Any]) -> dict[str, Any]:
+    """A ``gaussian`` spec (format 3 and before) as the ``estimate`` spec it now is."""
+    old = {**GAUSSIAN_DEFAULTS, **spec}
+    sigmas = {"sigma_z": old["sigma_z"], "sigma_eps": old["sigma_eps"]}
+    paper = all(_as_lists(sigmas[k]) == GAUSSIAN_DEFAULTS[k] for k in ("sigma_z", "sigma_eps"))
+    return {
+        "kind": "estimate",
+        "task": "paper-fig4c",
+        "task_kwargs": {} if paper else {k: _as_lists(v) for k, v in sigmas.items()},
+        "bound": old.get("bound"),
+        "critic": old["critic"],
+        "experiment": old.get("experiment"),
+        "bound_kwargs": old["bound_kwargs"],
+        "critic_kwargs": old["critic_kwargs"],
+        "lr": old["lr"],
+        "batch_size": old["batch_size"],
+        "steps": old["steps"],
+        "evals": old["evals"],
+        "heldout_size": None,
+        "train_size": None,
+        "sampler": old["sampler"],
+    }
+
+
+def _as_lists(value: Any) -> Any:
+    return [_as_lists(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+
+def _upgrade_from_3(record: dict[str, Any]) -> dict[str, Any]:
+    spec = record["spec"]
+    if spec["kind"] == "gaussian":
+        spec = _gaussian_to_estimate(spec)
+    rows = [
+        {("step" if k == "iteration" else k): v for k, v in row.items() if k != "bound_value"}
+        for row in record["rows"]
+    ]
+    return {**record, "format": FORMAT, "spec": spec, "rows": rows}

@@ -32,15 +32,28 @@ from typing import Any
 
 import numpy as np
 
+import mirl.estimation
+import mirl.paper  # noqa: F401 (registers the two-view and adversarial kinds)
 from mirl._files import ChecksumError, atomic_write, npz_arrays, npz_bytes, read_verified, sha256
-from mirl.paper.spec import Spec
-from mirl.results.kinds import kind_of, spec_from_dict, spec_to_dict
+from mirl._registry import UnknownName
 from mirl.results.record_format import FORMAT, RecordFormatError, check
+from mirl.runtime.kinds import kind_of, spec_from_dict, spec_to_dict
 from mirl.runtime.outcome import SeedResult
+from mirl.runtime.run_spec import RunSpec
 
 
 class CorruptRecord(ValueError):
     """A stored record failed to parse or to match its checksum."""
+
+
+FOREIGN = "its spec names what this process has not loaded"
+"""How a record made with one's own code (``--load``) reads where that code is not loaded:
+whole and valid, but not readable here (never set aside as corrupt by a report)."""
+
+
+def skipped(problem: str) -> str:
+    """The warning for a record that is not read: corrupt, or made with code not loaded."""
+    return f"skipping {'record' if FOREIGN in problem else 'corrupt record'}: {problem}"
 
 
 @dataclass
@@ -82,6 +95,8 @@ def _spec_problem(spec_json: str, experiment: str, name: str) -> str | None:
     """Why a stored spec is not a valid spec of run ``experiment/name`` (None if it is)."""
     try:
         spec = spec_from_dict(json.loads(spec_json))
+    except UnknownName as err:
+        return f"{FOREIGN} ({err})"
     except (ValueError, TypeError) as err:
         return f"its spec is not a valid run spec ({err})"
     if (spec.experiment, spec.name) != (experiment, name):
@@ -125,12 +140,12 @@ class ResultStore:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
 
-    def path(self, spec: Spec, seed: int) -> Path:
+    def path(self, spec: RunSpec, seed: int) -> Path:
         return self.root / "runs" / spec.experiment / spec.name / f"seed-{seed}.json"
 
     def write(
         self,
-        spec: Spec,
+        spec: RunSpec,
         result: SeedResult,
         meta: dict[str, Any] | None = None,
         data: dict[str, str] | None = None,
@@ -184,6 +199,9 @@ class ResultStore:
             json.dumps(record["spec"], sort_keys=True), record["experiment"], record["name"]
         ) or self._misplaced(path, record)
         if problem:
+            sources = record["meta"].get("sources") or []
+            if sources and FOREIGN in problem:
+                problem += f"; it was made with {', '.join(sources)}: pass --load for it"
             raise CorruptRecord(f"{path}: {problem}")
         return Record(
             path=path,
@@ -225,7 +243,7 @@ class ResultStore:
                 corrupt.append((path, str(err)))
         return records, corrupt
 
-    def existing(self, spec: Spec) -> Iterator[Record]:
+    def existing(self, spec: RunSpec) -> Iterator[Record]:
         """Readable records of ``spec``'s run (whatever their settings)."""
         run_dir = self.path(spec, 0).parent
         for path in sorted(run_dir.glob("seed-*.json")) if run_dir.is_dir() else []:
@@ -234,7 +252,7 @@ class ResultStore:
             except (CorruptRecord, OSError):
                 continue
 
-    def conflict(self, spec: Spec, data: dict[str, str] | None = None) -> Conflict | None:
+    def conflict(self, spec: RunSpec, data: dict[str, str] | None = None) -> Conflict | None:
         """How the seeds stored for ``spec``'s run differ from ``spec`` trained on ``data``
         (None if none differs). A record that did not record its data (an older mirl's), or
         a ``data`` of None, matches any data set."""
@@ -271,7 +289,7 @@ class ResultStore:
         )
 
     def check_same_settings(
-        self, specs: Spec | Sequence[Spec], data: dict[str, str] | None = None
+        self, specs: RunSpec | Sequence[RunSpec], data: dict[str, str] | None = None
     ) -> list[Conflict]:
         """Refuse to mix settings or data: raise ValueError, naming every run that already
         holds finished seeds made with another spec or on other data and what differs.
@@ -312,7 +330,7 @@ class ResultStore:
                         moved.append(target)
         return moved
 
-    def status(self, spec: Spec, seed: int) -> str:
+    def status(self, spec: RunSpec, seed: int) -> str:
         """``"ok"``, ``"failed"``, ``"corrupt"`` or ``"missing"`` for one (run, seed)."""
         path = self.path(spec, seed)
         if not path.exists():
@@ -324,7 +342,7 @@ class ResultStore:
             return "corrupt"
         return record.status
 
-    def set_aside(self, spec: Spec, seed: int) -> Path | None:
+    def set_aside(self, spec: RunSpec, seed: int) -> Path | None:
         """Move a corrupt record (and its arrays) aside so that redoing the seed loses nothing."""
         path = self.path(spec, seed)
         stamp = time.strftime("%Y%m%d-%H%M%S")

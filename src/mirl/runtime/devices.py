@@ -8,7 +8,7 @@ critic_impact on two threads takes 5 ms alone and 20 ms beside one busy process.
 when ``mirl`` is imported before torch, unless already set): 11 ms beside the busy
 process, but 14 ms alone, as waking the sleeping thread costs more than the second
 thread gains on steps this small. One thread takes 7 ms in every case, so CPU sweeps run
-one single-threaded process per core (``mirl.results.jobs``). Every process gets an
+one single-threaded process per core (``mirl.results.backends.processes``). Every process gets an
 explicit thread count (``configure_threads``; ``MIRL_THREADS`` overrides it). The numbers
 are ``mirl bench --busy``'s, in ``benchmarks/results/busy-cpu.json``.
 """
@@ -21,6 +21,7 @@ import platform
 import torch
 
 THREADS_ENV = "MIRL_THREADS"
+PROBE_WORKERS_ENV = "MIRL_PROBE_WORKERS"
 
 PEAK_FLOPS = {
     # Dense fp32 (no tensor cores) and TF32 tensor-core peaks from NVIDIA's datasheets
@@ -47,17 +48,45 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def env_count(name: str, minimum: int = 1) -> int | None:
+    """The count in the environment variable ``name`` (None where it is unset or empty); a
+    ValueError naming the variable where it is not an integer of at least ``minimum``."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < minimum:
+        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"the environment variable {name} must be {what}, got {value!r}")
+    return int(value)
+
+
+def check_environment() -> None:
+    """Check mirl's environment variables at once (in a sweep's main process, before any
+    worker reads them); a ValueError names the first that is wrong."""
+    env_count(THREADS_ENV)
+    env_count(PROBE_WORKERS_ENV, minimum=0)
+
+
 def configure_threads(share: int) -> int:
     """Give torch's intra-op threads this process's ``share`` of the cores (at least one),
     or ``MIRL_THREADS`` if set. Returns the count."""
-    threads = max(1, share)
-    chosen = os.environ.get(THREADS_ENV)
-    if chosen:
-        threads = int(chosen) if chosen.isdigit() else 0
-        if threads < 1:
-            raise ValueError(f"{THREADS_ENV} must be a positive integer, got {chosen!r}")
+    threads = env_count(THREADS_ENV) or max(1, share)
     torch.set_num_threads(threads)
     return threads
+
+
+def probe_workers(device: torch.device | str, processes: int = 1) -> int:
+    """Threads for saga probes and Jacobian spectra beside training on a GPU: every core
+    but the one training (or, with several processes, this process's share of the cores,
+    their training threads mostly waiting on the GPU). On the CPU none, as training needs
+    the cores. ``MIRL_PROBE_WORKERS`` overrides."""
+    chosen = env_count(PROBE_WORKERS_ENV, minimum=0)
+    if chosen is not None:
+        return chosen
+    if torch.device(device).type != "cuda":
+        return 0
+    cores = available_cores()
+    return max(1, cores - 1 if processes == 1 else cores // processes)
 
 
 def peak_flops(device: torch.device | str, precision: str = "fp32") -> float | None:

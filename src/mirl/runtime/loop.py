@@ -165,7 +165,7 @@ def _ready(value: np.ndarray | Pending) -> np.ndarray:
 def _record(
     results: list[SeedResult], evaluations: list[tuple[int, list[int], Values, float]]
 ) -> None:
-    """One row per evaluation for every seed that finished, with the values of the
+    """One row per evaluation for every seed that finished (its ``step``), with the values of the
     evaluation (waiting for those still pending) and the seconds since the start."""
     for step, alive, values, seconds in evaluations:
         done = {name: _ready(value) for name, value in values.items()}
@@ -173,7 +173,7 @@ def _record(
             result = results[k]
             if not result.ok:
                 continue
-            row = {"iteration": step}
+            row = {"step": step}
             for name, value in done.items():
                 if value.ndim == 1:
                     row[name] = float(value[i])

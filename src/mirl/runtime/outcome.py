@@ -14,7 +14,7 @@ from torch import Tensor
 class SeedResult:
     """One seed of one run: its evaluation rows, its arrays, or the error that stopped it.
 
-    ``rows`` has one dict per evaluation step (at least ``iteration``); ``arrays`` holds
+    ``rows`` has one dict per evaluation (at least its ``step``); ``arrays`` holds
     per-evaluation arrays such as Jacobian singular values ``[evals, n, d]`` and per-step
     traces. A failed seed keeps no rows: a diverged run is reported, never recorded as a
     number. ``model`` is the trained module, when the trainer was asked to keep it (it is

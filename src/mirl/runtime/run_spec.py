@@ -5,8 +5,11 @@ calls ``_validate``: every field has the type its annotation names (a ``bool`` i
 not the string "False"), and so does every keyword argument of ``*_kwargs`` that the
 network's or bound's signature annotates; networks are built once on the meta device
 (``on_meta``) to check their arguments; the experiment name is safe as a directory name.
-So a typo or an impossible setting fails before any training. The kinds of spec live with
-what they describe: ``mirl.paper.spec`` (the paper's runs), ``mirl.estimation.spec``.
+So a typo or an impossible setting fails before any training. The settings that several
+kinds share are checked here, once, wherever a spec has them: ``lr``, ``batch_size`` (at
+least 2 for a bound, which needs negatives), ``probe``, and the types of the keyword
+arguments of the encoder, critic and bound it names. Each kind of spec lives with its
+trainer (``mirl.paper.two_view``, ``mirl.paper.adversarial``, ``mirl.estimation``).
 """
 
 from __future__ import annotations
@@ -27,7 +30,10 @@ from torch import Tensor
 
 from mirl._registry import bind
 from mirl.bounds import BOUNDS
+from mirl.critics import CRITICS
+from mirl.encoders import ENCODERS
 from mirl.objectives import maximize, target
+from mirl.probe import PROBES
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
@@ -138,6 +144,15 @@ def on_meta(build: Callable[[], Any]) -> Any:
             raise ValueError(str(err)) from None
 
 
+KWARGS_FIELDS = {
+    "encoder_kwargs": ("encoder", ENCODERS),
+    "critic_kwargs": ("critic", CRITICS),
+    "bound_kwargs": ("bound", BOUNDS),
+}
+"""The keyword-argument fields a spec may have: the field that names the network or bound
+they are passed to, and its registry."""
+
+
 class RunSpec:
     """What every kind of spec shares: validation, an id, a schedule."""
 
@@ -147,6 +162,8 @@ class RunSpec:
     evals: int
 
     def _validate(self) -> None:
+        """Check the types of every field, then the settings kinds share (see the module
+        docstring); a kind's ``__post_init__`` calls this first, then checks its own."""
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if typing.get_origin(_hints(type(self))[f.name]) is tuple:
@@ -163,12 +180,21 @@ class RunSpec:
         positive_int(self.evals, "evals")
         if self.evals > self.steps:
             raise ValueError(f"evals ({self.evals}) cannot exceed steps ({self.steps})")
-
-    def _check_kwargs(self, registry: dict[str, Callable], name: str, field_name: str) -> None:
-        """The types of ``field_name``'s arguments, where ``name`` is a known one (an
-        unknown name is reported where the network or bound is built)."""
-        if name in registry:
-            _check_kwargs_types(registry[name], getattr(self, field_name), field_name)
+        fields = set(field_names(self))
+        for kwargs_field, (name_field, registry) in KWARGS_FIELDS.items():
+            name = getattr(self, name_field, None)
+            if kwargs_field in fields and name in registry:  # an unknown name fails where built
+                _check_kwargs_types(registry[name], getattr(self, kwargs_field), kwargs_field)
+        if "lr" in fields:
+            positive(self.lr, "lr")
+        if "batch_size" in fields:
+            if isinstance(self, Objective) and self.batch_size < 2:
+                raise ValueError("batch_size must be at least 2: the bounds need negatives")
+            positive_int(self.batch_size, "batch_size")
+        if "probe" in fields:
+            choice(self.probe, PROBES, "probe")
+        if isinstance(self, Objective):
+            self.bound_function()  # unknown bounds and keywords fail here
 
     @property
     def name(self) -> str:
@@ -209,5 +235,18 @@ class Objective:
         t = getattr(self, "target", None)
         return maximize if t is None else functools.partial(target, t=t)
 
-    def _check_bound(self) -> None:
-        self.bound_function()  # unknown names and keywords fail here
+
+def field_names(spec: RunSpec) -> list[str]:
+    """The settings of ``spec`` (its dataclass fields, without ``kind``)."""
+    return [f.name for f in dataclasses.fields(spec)]
+
+
+def replace(spec: RunSpec, **changes: Any) -> RunSpec:
+    """A copy of ``spec`` with ``changes``; unknown fields are an error naming the valid ones."""
+    names = field_names(spec)
+    unknown = sorted(set(changes) - set(names))
+    if unknown:
+        raise ValueError(
+            f"{type(spec).__name__} has no fields {unknown}; fields: {', '.join(names)}"
+        )
+    return dataclasses.replace(spec, **changes)

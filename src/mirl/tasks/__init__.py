@@ -10,7 +10,8 @@ nats. ``get_task(name)`` looks one up and lists the valid names when it is unkno
 - bmi's benchmark (Czyz et al. 2023, "Beyond Normal"), with bmi's task ids: normal, Student-t,
   additive-noise, bimodal and mixture tasks, and their MI-preserving transforms (half-cube,
   asinh, wiggly, spiral, normal CDF, Swiss roll).
-- ``paper-fig4c``: the Gaussian pairs of Tschannen et al. (2020), Fig. 4c (0.0204 nats).
+- ``paper-fig4c``: the Gaussian pairs of Tschannen et al. (2020), Fig. 4c (0.0204 nats),
+  whose base ``SharedNormal`` also draws the paper's non-iid batches (``SAMPLERS``).
 
 New tasks compose a factory with transforms, e.g.
 ``spiral(elementwise(multinormal_sparse(4, 4), "normal_cdf"))``; every factory validates its
@@ -19,8 +20,6 @@ parameters (ValueError) before anything is sampled.
 
 from mirl.tasks._catalogue import (
     ELEMENTWISE,
-    FIG4C_SIGMA_EPS,
-    FIG4C_SIGMA_Z,
     STAIRCASE_DIM,
     STAIRCASE_LEVELS,
     TASKS,
@@ -55,21 +54,31 @@ from mirl.tasks._maps import (
     Spiral,
     SwissRoll,
 )
+from mirl.tasks._shared import (
+    FIG4C_SIGMA_EPS,
+    FIG4C_SIGMA_Z,
+    SAMPLERS,
+    BatchSampler,
+    SharedNormal,
+)
 from mirl.tasks._task import Task, transformed
 
 __all__ = [
     "ELEMENTWISE",
     "FIG4C_SIGMA_EPS",
     "FIG4C_SIGMA_Z",
+    "SAMPLERS",
     "STAIRCASE_DIM",
     "STAIRCASE_LEVELS",
     "TASKS",
     "AdditiveUniform",
+    "BatchSampler",
     "Distribution",
     "Elementwise",
     "GaussianToMixture",
     "Map",
     "MixturePairs",
+    "SharedNormal",
     "Spiral",
     "SplitNormal",
     "SplitStudentT",

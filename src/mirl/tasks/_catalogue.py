@@ -33,6 +33,7 @@ from mirl.tasks._maps import (
     Spiral,
     SwissRoll,
 )
+from mirl.tasks._shared import FIG4C_SIGMA_EPS, FIG4C_SIGMA_Z, SharedNormal
 from mirl.tasks._task import Task, transformed
 
 STAIRCASE_DIM = 20
@@ -41,11 +42,6 @@ STAIRCASE_DIM = 20
 STAIRCASE_LEVELS: tuple[float, ...] = (2.0, 4.0, 6.0, 8.0, 10.0)
 """The true MI (nats) of the staircase's successive levels, in order (Poole et al. 2019,
 Fig. 2; Song and Ermon 2020, Fig. 1: 4,000 training steps per level)."""
-
-FIG4C_SIGMA_Z = ((1.0, -0.5), (-0.5, 1.0))
-FIG4C_SIGMA_EPS = ((1.0, 0.9), (0.9, 1.0))
-"""Tschannen et al. (2020), Section 4: each pair is ``z + eps``, so its law is
-``N(0, sigma_z + sigma_eps)``."""
 
 
 def _number(value: float) -> str:
@@ -296,20 +292,23 @@ def swissroll(task: Task) -> Task:
 # --- Tschannen et al. (2020), Fig. 4c ------------------------------------------------------
 
 
-def paper_fig4c() -> Task:
-    """The 2-d Gaussian pairs of the paper's Section 4 with iid sampling: covariance
-    ``sigma_z + sigma_eps = [[2, 0.4], [0.4, 2]]``, correlation 0.2, MI
-    ``-log(1 - 0.04) / 2 = 0.0204`` nats. (The paper's non-iid batches, one z shared by a
-    batch, are ``mirl.paper``'s Gaussian experiment.)
+def paper_fig4c(sigma_z=FIG4C_SIGMA_Z, sigma_eps=FIG4C_SIGMA_EPS) -> Task:
+    """The 2-d Gaussian pairs ``z + eps`` of the paper's Section 4, ``z ~ N(0, sigma_z)``,
+    ``eps ~ N(0, sigma_eps)``: by default covariance ``[[2, 0.4], [0.4, 2]]``, correlation
+    0.2, MI ``-log(1 - 0.04) / 2 = 0.0204`` nats. Its base (``SharedNormal``) also draws
+    the paper's non-iid batches, one z shared by a batch (``mirl estimate --set
+    sampler=noniid``, the runs of Fig. 4c).
 
     References: Tschannen et al. (2020), "On Mutual Information Maximization for
     Representation Learning", Section 4, Fig. 4c.
     """
-    cov = np.add(FIG4C_SIGMA_Z, FIG4C_SIGMA_EPS)
+    base = SharedNormal(sigma_z, sigma_eps)
+    cov = np.asarray(base.covariance)
+    default = (base.sigma_z, base.sigma_eps) == (FIG4C_SIGMA_Z, FIG4C_SIGMA_EPS)
     return Task(
-        name="paper-fig4c",
-        description="Tschannen et al. Fig. 4c Gaussian pairs, covariance [[2, 0.4], [0.4, 2]]",
-        base=SplitNormal(cov, 1),
+        name="paper-fig4c" if default else f"paper-fig4c-{base.mutual_information:.4g}",
+        description=f"Tschannen et al. Fig. 4c Gaussian pairs z + eps, covariance {cov.tolist()}",
+        base=base,
     )
 
 

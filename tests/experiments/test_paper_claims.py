@@ -8,7 +8,16 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from mirl.report.claims import check_claims
+from mirl.experiments import EXPERIMENTS
+from mirl.figures import FigureData
+
+
+def check_claims(experiment: str, frame: pd.DataFrame, records: list, baseline: float | None):
+    """The claims of ``experiment`` on these results (none for an unregistered one)."""
+    if experiment not in EXPERIMENTS:
+        return []
+    data = FigureData(frame, records, pd.DataFrame(columns=["experiment"]), None, baseline)
+    return EXPERIMENTS[experiment].claims(data.of(experiment))
 
 
 def rows(experiment: str, runs: dict[str, dict], values: dict[str, list[list[float]]]):
@@ -19,15 +28,11 @@ def rows(experiment: str, runs: dict[str, dict], values: dict[str, list[list[flo
         steps = len(next(iter(values.values()))[i])
         for step in range(steps):
             for seed, offset in ((0, -0.001), (1, 0.001)):
-                row = {"exp_name": experiment, "name": name, "run": seed, "iteration": 100 * step}
+                row = {"experiment": experiment, "name": name, "seed": seed, "step": 100 * step}
                 row.update(labels)
                 row.update({c: v[i][step] + offset for c, v in values.items()})
                 out.append(row)
     return pd.DataFrame(out)
-
-
-def record(name: str, **spec):
-    return SimpleNamespace(name=name, spec=spec, status="ok", arrays=lambda: {})
 
 
 def decided(checks) -> list[tuple[str, bool]]:
@@ -35,7 +40,7 @@ def decided(checks) -> list[tuple[str, bool]]:
 
 
 def test_a_rising_accuracy_is_shown_and_a_falling_one_is_not():
-    runs = {"flow-nce": {"Estimator": "infonce"}, "flow-nwj": {"Estimator": "nwj"}}
+    runs = {"flow-nce": {"bound": "infonce"}, "flow-nwj": {"bound": "nwj"}}
     frame = rows("invertible", runs, {"accuracy": [[0.86, 0.87, 0.88], [0.86, 0.85, 0.855]]})
     checks = check_claims("invertible", frame, [], None)
     assert [c.shown for c in checks] == [True, False]
@@ -52,7 +57,7 @@ def test_the_adversarial_encoder_must_fall_below_the_pixels():
 
 def test_critics_simpler_features_better_and_the_mlp_bound_highest_with_nwj():
     runs = {
-        f"{critic}-{bound}": {"Critic": critic, "Estimator": bound}
+        f"{critic}-{bound}": {"critic": critic, "bound": bound}
         for bound in ("infonce", "nwj")
         for critic in ("bilinear", "concat", "separable")
     }
@@ -69,7 +74,7 @@ def test_critics_simpler_features_better_and_the_mlp_bound_highest_with_nwj():
 
 def test_the_convnet_must_beat_the_mlp_at_each_target():
     runs = {
-        f"{nets}-t{t}": {"nets": nets, "target": float(t), "Estimator": "nwj"}
+        f"{nets}-t{t}": {"encoder": nets, "target": float(t), "bound": "nwj"}
         for nets in ("convnet", "mlp")
         for t in (2, 4)
     }
@@ -88,15 +93,12 @@ def test_the_convnet_must_beat_the_mlp_at_each_target():
 
 def test_noniid_estimates_above_the_true_mi_iid_ones_below():
     runs = {
-        "iid-nce": {"Estimator": "infonce", "true_mi": 0.02},
-        "noniid-nce": {"Estimator": "infonce", "true_mi": 0.02},
-        "noniid-nwj": {"Estimator": "nwj", "true_mi": 0.02},
+        "iid-nce": {"bound": "infonce", "sampler": "iid", "true_mi": 0.02},
+        "noniid-nce": {"bound": "infonce", "sampler": "noniid", "true_mi": 0.02},
+        "noniid-nwj": {"bound": "nwj", "sampler": "noniid", "true_mi": 0.02},
     }
-    frame = rows("noniid", runs, {"bound_value": [[0, 0.018], [0, 0.2], [0, 0.015]]})
-    records = [record("iid-nce", sampler="iid")] + [
-        record(n, sampler="noniid") for n in ("noniid-nce", "noniid-nwj")
-    ]
-    assert [c.shown for c in check_claims("noniid", frame, records, None)] == [True, True, False]
+    frame = rows("noniid", runs, {"train_bound": [[0, 0.018], [0, 0.2], [0, 0.015]]})
+    assert [c.shown for c in check_claims("noniid", frame, [], None)] == [True, True, False]
 
 
 def test_ill_conditioning_is_read_from_the_jacobian_spectra():
@@ -104,14 +106,14 @@ def test_ill_conditioning_is_read_from_the_jacobian_spectra():
         return np.array([[[np.exp(c), 1.0, 1.0]] * 4 for c in log_conds])
 
     growing = SimpleNamespace(
-        name="a", spec={"bound": "infonce"}, status="ok",
+        name="a", experiment="non_invertible", spec={"bound": "infonce"}, status="ok",
         arrays=lambda: {"singular_values": spectra([0.0, 1.0, 2.0])},
     )  # fmt: skip
     flat = SimpleNamespace(
-        name="b", spec={"bound": "nwj"}, status="ok",
+        name="b", experiment="non_invertible", spec={"bound": "nwj"}, status="ok",
         arrays=lambda: {"singular_values": spectra([1.0, 1.0, 0.5])},
     )  # fmt: skip
-    runs = {"a": {"Estimator": "infonce"}, "b": {"Estimator": "nwj"}}
+    runs = {"a": {"bound": "infonce"}, "b": {"bound": "nwj"}}
     frame = rows("non_invertible", runs, {"accuracy": [[0.8, 0.9], [0.8, 0.9]]})
     checks = check_claims("non_invertible", frame, [growing, flat], None)
     jacobian = [c for c in checks if c.figure == "Fig. 2c"]
@@ -120,18 +122,18 @@ def test_ill_conditioning_is_read_from_the_jacobian_spectra():
 
 
 def test_no_claims_for_missing_runs_or_other_experiments():
-    frame = rows("critic_impact", {"x": {"Critic": "bilinear", "Estimator": "nwj"}}, {
+    frame = rows("critic_impact", {"x": {"critic": "bilinear", "bound": "nwj"}}, {
         "accuracy": [[0.8, 0.9]], "colab_bound": [[0, 1]]
     })  # fmt: skip
     assert check_claims("critic_impact", frame, [], None) == []  # no MLP critic to compare
-    runs = {n: {"Critic": n, "Estimator": "nwj"} for n in ("bilinear", "concat")}
+    runs = {n: {"critic": n, "bound": "nwj"} for n in ("bilinear", "concat")}
     values = {"accuracy": [[0.8, 0.9], [np.nan, np.nan]], "colab_bound": [[0, 1], [0, 2]]}
     unprobed = rows("critic_impact", runs, values).dropna(subset=["accuracy"])
     assert check_claims("critic_impact", unprobed, [], None) == []  # a run without accuracy
     without_bounds = rows("critic_impact", runs, {"accuracy": [[0.8, 0.9], [0.8, 0.85]]})
     (check,) = check_claims("critic_impact", without_bounds, [], None)  # no colab_bound
     assert check.shown and "features" in check.claim
-    relabelled = without_bounds.assign(exp_name="encoder_impact")  # no nets, no target
+    relabelled = without_bounds.assign(experiment="encoder_impact")  # no encoder, no target
     assert check_claims("encoder_impact", relabelled, [], None) == []
     assert check_claims("estimate", frame, [], None) == []
     assert check_claims("invertible", frame, [], None) == []  # no invertible rows

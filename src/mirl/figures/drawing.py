@@ -85,8 +85,8 @@ def paper_line(ax: Axes, x: np.ndarray, y: np.ndarray, label: str, color: str) -
 
 
 def mean_sd(frame: pd.DataFrame, y: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per iteration with a value of ``y``: the mean and sample sd (ddof=1, 0 for one seed)."""
-    grouped = frame.dropna(subset=[y]).groupby("iteration")[y]
+    """Per step with a value of ``y``: the mean and sample sd (ddof=1, 0 for one seed)."""
+    grouped = frame.dropna(subset=[y]).groupby("step")[y]
     mean, sd = grouped.mean(), grouped.std().fillna(0.0)
     return mean.index.to_numpy(float), mean.to_numpy(float), sd.to_numpy(float)
 

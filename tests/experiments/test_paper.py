@@ -2,7 +2,9 @@
 
 import pytest
 
-from mirl.paper.experiments import EXPERIMENTS, PROFILES, experiment_specs
+from mirl.experiments import PROFILES, experiment_specs
+from mirl.experiments.paper import PAPER
+from mirl.tasks import get_task
 
 # (experiment, run name) -> the Colab's settings for that run.
 MI_DEFAULTS = {"lr": 1e-4, "batch_size": 128, "steps": 21000, "evals": 21, "probe": "sklearn"}
@@ -58,13 +60,16 @@ NONIID = {
     "lr": 1e-4,
     "batch_size": 128,
     "steps": 20000,
-    "sigma_z": ((1.0, -0.5), (-0.5, 1.0)),
-    "sigma_eps": ((1.0, 0.9), (0.9, 1.0)),
+    "evals": 20,
+    "task": "paper-fig4c",
+    "task_kwargs": {},
+    "heldout_size": None,
 }
+FIG4C = {"sigma_z": ((1.0, -0.5), (-0.5, 1.0)), "sigma_eps": ((1.0, 0.9), (0.9, 1.0))}
 
 
 def paper_specs():
-    return {(s.experiment, s.name): s for e in EXPERIMENTS for s in experiment_specs(e, "paper")}
+    return {(s.experiment, s.name): s for e in PAPER for s in e.specs("paper")}
 
 
 def test_paper_profile_has_exactly_the_colab_runs():
@@ -91,8 +96,10 @@ def test_paper_profile_adversarial_and_noniid_match_the_colab():
     for sampler in ("iid", "noniid"):
         for bound in ("infonce", "nwj"):
             spec = specs[("noniid", f"{sampler}-{bound}")]
-            for field, value in NONIID.items():
+            for field, value in {**NONIID, "sampler": sampler}.items():
                 assert getattr(spec, field) == value, field
+    base = get_task("paper-fig4c").base
+    assert (base.sigma_z, base.sigma_eps) == (FIG4C["sigma_z"], FIG4C["sigma_eps"])
 
 
 def test_paper_evaluation_schedule_is_every_1000_steps_from_0():
@@ -101,7 +108,7 @@ def test_paper_evaluation_schedule_is_every_1000_steps_from_0():
 
 
 def test_quick_profile_is_the_paper_with_fewer_steps_and_smaller_flows():
-    quick = {(s.experiment, s.name): s for e in EXPERIMENTS for s in experiment_specs(e, "quick")}
+    quick = {(s.experiment, s.name): s for e in PAPER for s in e.specs("quick")}
     paper = paper_specs()
     assert quick.keys() == paper.keys()
     for key, spec in quick.items():
@@ -126,7 +133,7 @@ def test_overrides_apply_and_unknown_settings_are_errors():
 
 
 def test_every_paper_spec_round_trips_through_json():
-    from mirl.results.kinds import spec_from_dict, spec_to_dict
+    from mirl.runtime.kinds import spec_from_dict, spec_to_dict
 
     for spec in paper_specs().values():
         assert spec_from_dict(spec_to_dict(spec)) == spec

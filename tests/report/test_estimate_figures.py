@@ -13,10 +13,10 @@ import pytest
 
 from mirl.cli import main
 from mirl.estimation import summarize
-from mirl.report.catalogue import FIGURES
-from mirl.report.figures import draw_figure, plot_all
+from mirl.figures import draw_figure, read_results
+from mirl.report.estimates import estimate_figures, staircase
+from mirl.report.figures import plot_all
 from mirl.report.html import write_report
-from mirl.report.inputs import read_results
 from mirl.results import load
 
 CRITIC = json.dumps({"hidden": 8, "layers": 1})
@@ -37,28 +37,25 @@ def results(tmp_path_factory) -> Path:
     return out
 
 
-def figure(stem: str):
-    return next(f for f in FIGURES if f.stem == stem)
-
-
 def test_bias_and_sd_per_task_estimator_and_level(results):
     frame = load(results)
     table = summarize(frame)
     assert len(table) == 3 * 5 + 2  # three staircase runs x five levels, two fixed runs
     row = table[(table.name == "staircase-concat-nwj") & np.isclose(table.true_mi, 6.0)].iloc[0]
     # The level of 6 nats covers steps 20-29: its last evaluation is after step 30.
-    end = frame[(frame.name == "staircase-concat-nwj") & (frame.iteration == 30)].estimate
-    assert (row.iteration, row.seeds, row.task) == (30, 2, "staircase")
+    end = frame[(frame.name == "staircase-concat-nwj") & (frame.step == 30)].estimate
+    assert (row.step, row.seeds, row.task) == (30, 2, "staircase")
     assert row.estimate_mean == pytest.approx(end.mean())
     assert row.estimate_sd == pytest.approx(np.std(end, ddof=1))
     assert row.bias == pytest.approx(end.mean() - 6.0)
-    assert set(table[table.Estimator == "smile"].setting) == {"clip1"}
-    assert summarize(pd.DataFrame({"exp_name": ["x"], "iteration": [1]})).empty
+    assert set(table[table.bound == "smile"].setting) == {"clip1"}
+    assert summarize(pd.DataFrame({"experiment": ["x"], "step": [1]})).empty
 
 
 def test_staircase_figure_shows_each_bound_against_the_true_mi(results):
-    data = read_results(results)
-    drawn = draw_figure(figure("estimate_staircase_concat"), data)
+    data = read_results(results).of("estimate")
+    assert [f.stem for f in estimate_figures("estimate", data)] == ["estimate_staircase_concat"]
+    drawn = draw_figure(staircase("estimate", "staircase", "concat"), data)
     ax = drawn.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels[:3] == ["$I_{NCE}$", "$I_{NWJ}$", "$I_{SMILE}$ (clip1)"]
@@ -67,11 +64,11 @@ def test_staircase_figure_shows_each_bound_against_the_true_mi(results):
     assert sorted(set(lines["True MI"].get_ydata())) == pytest.approx([2, 4, 6, 8, 10])
     assert lines["True MI"].get_ydata()[9:11] == pytest.approx([2, 4])  # steps 10 and 11
     assert lines["log B"].get_ydata()[0] == pytest.approx(math.log(64))
-    nwj = load(results).query("name == 'staircase-concat-nwj'").groupby("iteration").estimate
+    nwj = load(results).query("name == 'staircase-concat-nwj'").groupby("step").estimate
     np.testing.assert_allclose(lines["$I_{NWJ}$"].get_ydata(), nwj.mean().to_numpy())
     # No separable runs, no cubic staircase: nothing to draw.
-    assert draw_figure(figure("estimate_staircase_separable"), data) is None
-    assert draw_figure(figure("estimate_cubic_staircase_concat"), data) is None
+    assert draw_figure(staircase("estimate", "staircase", "separable"), data) is None
+    assert draw_figure(staircase("estimate", "cubic-staircase", "concat"), data) is None
 
 
 def test_report_shows_the_estimates_table_and_the_figure(results):
@@ -79,7 +76,7 @@ def test_report_shows_the_estimates_table_and_the_figure(results):
     section = page[page.index('id="estimate"') :]
     assert "<h3>Estimates against the true MI</h3>" in section
     assert "<td>1v1-normal-0.75</td>" in section and "<td>smile (clip1)</td>" in section
-    assert "Final results" not in section and "True MI of the Gaussian pairs" not in section
+    assert "Final results" not in section and "True MI of the pairs" not in section
     assert "<code>estimate_staircase_concat</code>" in section
     assert sorted(p.name for p in (results / "figures").glob("*.png")) == [
         "estimate_staircase_concat.png"
@@ -94,4 +91,4 @@ def test_reports_without_estimation_runs_draw_no_estimation_figures(tmp_path):
         "fig4c_noniid_estimates.pdf",
     ]
     page = write_report(tmp_path).read_text(encoding="utf-8")
-    assert "Estimates against the true MI" not in page and "True MI of the Gaussian pairs" in page
+    assert "Estimates against the true MI" not in page and "True MI of the pairs" in page

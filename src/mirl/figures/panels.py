@@ -1,7 +1,12 @@
 """The kinds of figure: curves of a tidy-table column (``LineFigure``), the Jacobian
-percentile plot (``JacobianFigure``), the smoothed non-iid traces (``TraceFigure``) and the
-estimates on a staircase of known MI (``StaircaseFigure``), and how their curves are
-grouped and named (the paper's names, from ``mirl.paper.names``)."""
+percentile plot (``JacobianFigure``), the smoothed per-step training estimates of Fig. 4c
+(``TraceFigure``) and the estimates on a staircase of known MI (``StaircaseFigure``), and
+how their curves are grouped and named (the paper's names, from ``mirl.paper.names``).
+
+A figure draws one experiment's results: ``draw(ax, data)`` is given the ``FigureData`` of
+that experiment alone (``FigureData.of``), and returns False, drawing nothing, when they
+hold nothing it shows. An experiment lists its figures in its declaration
+(``mirl.experiments.Experiment``)."""
 
 from __future__ import annotations
 
@@ -13,14 +18,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from mirl.paper.names import (
-    CRITIC_LABELS,
-    ENCODER_LABELS,
-    ESTIMATOR_SYMBOLS,
-    SAMPLER_LABELS,
-    estimator_label,
-)
-from mirl.report.drawing import (
+from mirl.figures.drawing import (
     COLORS,
     MARKERS,
     PAPER_LINE,
@@ -34,9 +32,16 @@ from mirl.report.drawing import (
     percentile_bands,
     smooth,
 )
-from mirl.report.inputs import PlotData
-from mirl.results.kinds import spec_from_dict
+from mirl.figures.inputs import FigureData
+from mirl.paper.names import (
+    CRITIC_LABELS,
+    ENCODER_LABELS,
+    ESTIMATOR_SYMBOLS,
+    SAMPLER_LABELS,
+    estimator_label,
+)
 from mirl.runtime.jacobian import log_condition_numbers
+from mirl.runtime.kinds import spec_from_dict
 
 Hue = Callable[[pd.DataFrame], pd.Series]
 """Rows -> the label of the curve each belongs to."""
@@ -44,23 +49,28 @@ Hue = Callable[[pd.DataFrame], pd.Series]
 
 def by_estimator(frame: pd.DataFrame) -> pd.Series:
     """One curve per bound, e.g. ``$I_{NCE}$``."""
-    return frame["Estimator"].map(estimator_label, na_action="ignore")
+    return frame["bound"].map(estimator_label, na_action="ignore")
 
 
 def by_critic(frame: pd.DataFrame) -> pd.Series:
     """One curve per critic, named as in the paper (the concat critic is "MLP")."""
-    return frame["Critic"].map(lambda c: CRITIC_LABELS.get(c, c), na_action="ignore")
+    return frame["critic"].map(lambda c: CRITIC_LABELS.get(c, c), na_action="ignore")
 
 
 def by_encoder_and_target(frame: pd.DataFrame) -> pd.Series:
     """The Colab's Fig. 4 labels, e.g. ``ConvNet $(I_{NWJ}, t=2)$``."""
 
     def label(row: pd.Series) -> str:
-        symbol = estimator_label(row["Estimator"]).strip("$")
+        symbol = estimator_label(row["bound"]).strip("$")
         target = "" if pd.isna(row["target"]) else f", t={row['target']:g}"
-        return f"{ENCODER_LABELS.get(row['nets'], row['nets'])} $({symbol}{target})$"
+        return f"{ENCODER_LABELS.get(row['encoder'], row['encoder'])} $({symbol}{target})$"
 
     return frame.apply(label, axis=1) if len(frame) else pd.Series(dtype=str)
+
+
+def by_label(frame: pd.DataFrame) -> pd.Series:
+    """One curve per run, by its label (``mlp, bilinear, infonce``)."""
+    return frame["label"]
 
 
 def constant(label: str) -> Hue:
@@ -68,23 +78,23 @@ def constant(label: str) -> Hue:
     return lambda frame: pd.Series(label, index=frame.index)
 
 
-def select(frame: pd.DataFrame, experiment: str, where: Mapping[str, Any]) -> pd.DataFrame:
-    """The rows of ``experiment`` matching ``where``."""
-    mask = frame["exp_name"] == experiment
+def select(frame: pd.DataFrame, where: Mapping[str, Any]) -> pd.DataFrame:
+    """The rows matching ``where`` (none where a column is missing)."""
+    mask = pd.Series(True, index=frame.index)
     for column, value in where.items():
         mask &= (frame[column] == value) if column in frame else False
     return frame[mask]
 
 
-class FigureSpec(Protocol):
-    """A figure: its file name, the experiment it shows, a title and a caption."""
+class Figure(Protocol):
+    """A figure of an experiment: its file name (unique among all figures), title and
+    caption, and how it draws the experiment's results."""
 
     stem: str
-    experiment: str
     title: str
     caption: str
 
-    def draw(self, ax: Axes, data: PlotData) -> bool:
+    def draw(self, ax: Axes, data: FigureData) -> bool:
         """Draw on ``ax``; False (and nothing drawn) when ``data`` has nothing to show."""
         ...
 
@@ -104,7 +114,6 @@ class LineFigure:
     """
 
     stem: str
-    experiment: str
     title: str
     caption: str
     y: str  # a column of the tidy table (and of the paper's, for its curves)
@@ -117,16 +126,16 @@ class LineFigure:
     baseline: bool = False
     beside: str | None = None
 
-    def draw(self, ax: Axes, data: PlotData) -> bool:
-        ours = select(data.frame, self.experiment, self.where)
+    def draw(self, ax: Axes, data: FigureData) -> bool:
+        ours = select(data.frame, self.where)
         columns = [c for c in (self.y, self.beside) if c is not None and c in ours]
         ours = ours.dropna(subset=columns, how="all") if columns else ours.iloc[:0]
         if ours.empty:
             return False
-        last_step = float(ours["iteration"].max())
-        paper = select(data.paper, self.experiment, self.where)
+        last_step = float(ours["step"].max())
+        paper = select(data.paper, self.where)
         if self.y in paper:
-            paper = paper[(paper["iteration"] <= last_step) & paper[self.y].notna()]
+            paper = paper[(paper["step"] <= last_step) & paper[self.y].notna()]
         else:
             paper = paper.iloc[:0]
         our_hue, paper_hue = self.hue(ours), self.hue(paper)
@@ -150,7 +159,7 @@ class LineFigure:
         if self.baseline and data.baseline is not None:
             label = f"Pixels, linear probe ({data.baseline:.3f})"
             ax.axhline(data.baseline, color="k", linestyle=":", linewidth=1.5, label=label)
-        later = ours.loc[ours["iteration"] > 0, columns].stack()
+        later = ours.loc[ours["step"] > 0, columns].stack()
         after_start = (float(later.min()), float(later.max())) if len(later) else None
         finish_axes(ax, last_step, self.ylabel, self.ylim, self.legend, after_start=after_start)
         return True
@@ -179,28 +188,27 @@ class JacobianFigure:
     # The Colab's places (lower right for I_NCE, upper left for I_NWJ) cover the bands when
     # the condition numbers grow differently, so matplotlib picks the emptiest corner.
     legend: str = "best"
-    experiment: str = "non_invertible"
     ylim: tuple[float | None, float | None] | None = (0.0, 8.0)
 
-    def draw(self, ax: Axes, data: PlotData) -> bool:
-        runs = [
-            r
-            for r in data.records
-            if r.experiment == self.experiment and r.spec.get("bound") == self.bound
-        ]
-        spectra = [s for s in (r.arrays().get("singular_values") for r in runs) if s is not None]
+    def draw(self, ax: Axes, data: FigureData) -> bool:
+        runs, spectra = [], []
+        for r in data.records:
+            s = r.arrays().get("singular_values") if r.spec.get("bound") == self.bound else None
+            if s is not None:
+                runs.append(r)
+                spectra.append(s)
         if not spectra:
             return False
         values = pooled_log_condition_numbers(spectra)
-        iterations = np.array([row["iteration"] for row in runs[0].rows], float)[: len(values)]
-        percentile_bands(ax, iterations, values)
+        steps = np.array([row["step"] for row in runs[0].rows], float)[: len(values)]
+        percentile_bands(ax, steps, values)
         paper = (getattr(data.colab, "condition_numbers", None) or {}).get(self.bound)
         if paper is not None:
             x, logs = np.asarray(paper[0], float), np.asarray(paper[1], float)
-            shown = x <= iterations[-1]
+            shown = x <= steps[-1]
             paper_line(ax, x[shown], np.median(logs[shown], axis=1), "Median", "k")
         ylabel = rf"Jacobian, $\log\,(\sigma_1 / \sigma_{{{spectra[0].shape[-1]}}})$"
-        finish_axes(ax, iterations[-1], ylabel, self.ylim, self.legend, ncol=2)
+        finish_axes(ax, steps[-1], ylabel, self.ylim, self.legend, ncol=2)
         return True
 
 
@@ -210,22 +218,21 @@ class TraceFigure:
     over seeds, against the true MI."""
 
     stem: str
-    experiment: str
     title: str
     caption: str
     ylim: tuple[float | None, float | None] | None = (-0.3, 0.25)
     legend: str = "lower right"
 
-    def draw(self, ax: Axes, data: PlotData) -> bool:
+    def draw(self, ax: Axes, data: FigureData) -> bool:
         traces: dict[tuple[str, str], list[np.ndarray]] = {}
         for r in data.records:
-            if r.experiment == self.experiment and r.arrays_sha256 is not None:
-                trace = r.arrays().get("bound_trace")
-                if trace is not None:
-                    traces.setdefault((r.spec["bound"], r.spec["sampler"]), []).append(trace)
+            trace = r.arrays().get("bound_trace")
+            if trace is not None and "bound" in r.spec:
+                key = (r.spec["bound"], r.spec.get("sampler") or "iid")
+                traces.setdefault(key, []).append(trace)
         if not traces:
             return False
-        true_mi = data.frame.loc[data.frame["exp_name"] == self.experiment, "true_mi"]
+        true_mi = data.frame.get("true_mi", pd.Series(dtype=float))
         for i, value in enumerate(sorted(true_mi.dropna().unique())):
             label = "True MI" if i == 0 else None
             ax.axhline(value, color="k", linestyle="--", linewidth=1.5, label=label)
@@ -276,7 +283,7 @@ class TraceFigure:
 def by_estimator_setting(frame: pd.DataFrame) -> pd.Series:
     """One curve per bound and its keywords, e.g. ``$I_{SMILE}$ (clip1)``."""
     setting = frame.get("bound_setting", pd.Series("", index=frame.index)).fillna("")
-    label = frame["Estimator"].map(estimator_label)
+    label = frame["bound"].map(estimator_label)
     return label.where(setting == "", label + " (" + setting + ")")
 
 
@@ -289,20 +296,19 @@ class StaircaseFigure:
     estimates leave it (their variance grows exponentially), and the axes say so."""
 
     stem: str
-    experiment: str
     title: str
     caption: str
     task: str
     critic: str
     legend: str = "upper left"
 
-    def draw(self, ax: Axes, data: PlotData) -> bool:
-        ours = select(data.frame, self.experiment, {"task": self.task, "Critic": self.critic})
+    def draw(self, ax: Axes, data: FigureData) -> bool:
+        ours = select(data.frame, {"task": self.task, "critic": self.critic})
         ours = ours.dropna(subset=["estimate"]) if "estimate" in ours else ours.iloc[:0]
         if ours.empty:
             return False
         runs = set(ours["name"])
-        records = [r for r in data.records if r.experiment == self.experiment and r.name in runs]
+        records = [r for r in data.records if r.name in runs]
         hue = by_estimator_setting(ours)
         shown: list[np.ndarray] = []
         for i, level in enumerate(

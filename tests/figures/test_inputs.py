@@ -13,12 +13,15 @@ import pandas as pd
 import pytest
 
 from mirl._files import ChecksumError
-from mirl.report.inputs import load_paper_results, paper_frame, read_results, results_dir
+from mirl.figures.inputs import load_paper_results, paper_frame, read_results, results_dir
 from mirl.results import load
+from mirl.results.table import COLAB_COLUMNS
 
 
 def fake_colab(frame: pd.DataFrame) -> SimpleNamespace:
-    """A ColabResults-like object: the stored runs shifted, so that the overlay is distinct."""
+    """A ColabResults-like object (its frame in the Colab's columns): the stored runs
+    shifted, so that the overlay is distinct."""
+    frame = frame[[*COLAB_COLUMNS, "target", "name"]]
     paper = frame[frame.exp_name.isin(["invertible", "critic_impact"])].copy()
     paper["accuracy"] -= 0.05
     paper["bound_value"] -= 1.0
@@ -45,7 +48,7 @@ def colab_module(monkeypatch):
 
 
 def test_paper_results_are_overlaid_when_available(results, colab_module, draw):
-    colab = fake_colab(load(results))
+    colab = fake_colab(load(results, colab_columns=True))
     colab_module(lambda root: colab)
     overlaid = read_results(results)
 
@@ -82,13 +85,13 @@ def test_the_papers_bound_column_is_given_mirls_names():
         {"exp_name": "x", "target": [np.nan, 2.0], "bound_value": [3.5, -0.25], "iteration": 0}
     )
     paper = paper_frame(SimpleNamespace(frame=frame, adversarial=None))
+    assert list(paper["experiment"]) == ["x", "x"] and list(paper["step"]) == [0, 0]
     np.testing.assert_array_equal(paper["colab_loss"], [-3.5, 0.25])
     np.testing.assert_array_equal(paper["colab_bound"], [3.5, np.nan])  # a target: a loss only
     assert {"colab_bound", "colab_loss"} <= set(paper_frame(None).columns)
 
 
-def test_no_paper_results_without_the_colab_module(results, monkeypatch):
-    monkeypatch.setitem(sys.modules, "mirl.colab", None)  # importing it raises ImportError
+def test_no_paper_results_without_an_import(results):
     assert load_paper_results(results) is None
     data = read_results(results)
     assert data.colab is None and data.paper.empty

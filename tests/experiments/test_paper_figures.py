@@ -1,9 +1,11 @@
-"""The catalogue: which quantity each panel plots."""
+"""The paper's figures: which quantity each panel plots."""
 
 from __future__ import annotations
 
-from mirl.report.catalogue import FIGURES
-from mirl.report.panels import LineFigure
+from mirl.experiments.paper import PAPER
+from mirl.figures import LineFigure
+
+FIGURES = [f for e in PAPER for f in e.figures]
 
 
 def test_bound_panels_plot_the_papers_quantity_with_the_test_images_beside():
@@ -23,14 +25,3 @@ def test_bound_panels_plot_the_papers_quantity_with_the_test_images_beside():
     for f in lines:
         if f.beside is not None:
             assert "test images" in f.caption and "training batches" in f.caption
-
-
-def test_every_figure_is_in_the_papers_order_and_names_its_experiment():
-    experiments = [f.experiment for f in FIGURES]
-    order = ["invertible", "adversarial", "non_invertible", "critic_impact", "encoder_impact"]
-    firsts = [experiments.index(e) for e in order]
-    assert firsts == sorted(firsts)
-    # The paper's figures end with Fig. 4c; the estimation runs' figures come after them.
-    paper = [e for e in experiments if e != "estimate"]
-    assert paper[-1] == "noniid"
-    assert experiments[len(paper) :] == ["estimate"] * (len(experiments) - len(paper))

@@ -7,11 +7,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy.ndimage import gaussian_filter1d
 
-from mirl.report.drawing import apply_ylim, mean_sd, ordered_levels, smooth, style_steps
+from mirl.figures.drawing import apply_ylim, mean_sd, ordered_levels, smooth, style_steps
 
 
 def test_mean_sd_is_the_sample_sd_and_zero_for_one_seed():
-    frame = pd.DataFrame({"iteration": [0, 0, 0, 5], "y": [1.0, 2.0, 6.0, 4.0]})
+    frame = pd.DataFrame({"step": [0, 0, 0, 5], "y": [1.0, 2.0, 6.0, 4.0]})
     x, mean, sd = mean_sd(frame, "y")
     np.testing.assert_allclose(x, [0, 5])
     np.testing.assert_allclose(mean, [3.0, 4.0])
@@ -19,7 +19,7 @@ def test_mean_sd_is_the_sample_sd_and_zero_for_one_seed():
 
 
 def test_mean_sd_leaves_out_steps_without_a_value():
-    frame = pd.DataFrame({"iteration": [0, 0, 5, 5], "y": [1.0, 3.0, np.nan, np.nan]})
+    frame = pd.DataFrame({"step": [0, 0, 5, 5], "y": [1.0, 3.0, np.nan, np.nan]})
     x, mean, _ = mean_sd(frame, "y")
     np.testing.assert_allclose(x, [0])
     np.testing.assert_allclose(mean, [2.0])
