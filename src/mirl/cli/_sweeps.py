@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,14 @@ def add_execution_options(p: argparse.ArgumentParser) -> None:
         default=2,
         help="retries of a task whose worker process dies (--jobs, Ray)",
     )
+    p.add_argument(
+        "--checkpoint-every",
+        type=float,
+        default=5.0,
+        metavar="MINUTES",
+        help="a checkpoint of each run's seed group every MINUTES and before each of its "
+        "evaluations, which a rerun resumes from (default: 5; 0: none)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress display")
 
 
@@ -59,6 +68,10 @@ def check_execution_arguments(args) -> Any:
         raise SystemExit("mirl: --address is a Ray cluster's address: add --backend ray")
     if args.max_retries < 0:
         raise SystemExit(f"mirl: --max-retries must be 0 or more, got {args.max_retries}")
+    if not (math.isfinite(args.checkpoint_every) and args.checkpoint_every >= 0):
+        raise SystemExit(
+            f"mirl: --checkpoint-every takes minutes >= 0 (0: none), got {args.checkpoint_every}"
+        )
     if args.group_size is not None and args.group_size < 1:
         raise SystemExit(f"mirl: the group size must be at least 1, got {args.group_size}")
     if args.jobs != "auto":
@@ -105,6 +118,7 @@ def run_sweep(args, specs: Sequence[Any], seeds: list[int], out: Path, where: An
             max_retries=args.max_retries,
             address=args.address,
             capture=args.capture,
+            checkpoint_every=60 * args.checkpoint_every or None,
             quiet=args.quiet,
         )
     except (ValueError, ImportError, ConnectionError, *data_errors()) as err:

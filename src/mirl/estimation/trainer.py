@@ -52,6 +52,8 @@ class PairStream(Stream):
     """Fresh pairs ``[K, B, dim_x + dim_y]`` per step, each seed from its own generator, of
     the level the step trains on (the stream's n-th item is step n's batch)."""
 
+    checkpointed = (*Stream.checkpointed, "_made")
+
     def __init__(self, spec: EstimateSpec, seeds: Sequence[int], device: torch.device | str):
         self.spec = spec
         self._gens = generators(seeds, f"{TRAIN}/{spec.levels.name}", device)
@@ -81,6 +83,8 @@ class PairStream(Stream):
 class EstimateTrainer(CriticTrainer):
     """K seeds of an ``EstimateSpec`` ready to train (``mirl.runtime.loop.Trainer``): a
     ``CriticTrainer`` on each seed's pairs of the spec's task, level after level."""
+
+    checkpointed = (*CriticTrainer.checkpointed, "fresh", "batches", "normals")
 
     def __init__(self, spec: EstimateSpec, group: SeedGroup):
         levels = spec.levels

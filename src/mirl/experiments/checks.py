@@ -14,8 +14,9 @@ in ``examples/``.
 - a critic: entry ``[i, j]`` is the critic on ``(u_i, v_j)``; an encoder: ``out_dim`` and
   the shape it promises; both: a stacked seed computes and trains (an Adam step) as that
   seed alone, and its gradient touches only its own parameters;
-- a kind: its example spec round-trips through JSON, and a seed trained in a group gives the
-  rows it gives trained alone;
+- a kind: its example spec round-trips through JSON, a seed trained in a group gives the
+  rows it gives trained alone, and a run stopped and resumed from a checkpoint gives the
+  rows and arrays of the run never stopped, to the last bit;
 - an experiment: runs at every profile, named once each and of its name, figures with
   unique file names, claims, and a bench item for every architecture it trains;
 - a backend: it trains a job and reports it to the sink, with the rows of the local
@@ -25,6 +26,7 @@ in ``examples/``.
 from __future__ import annotations
 
 import inspect
+import io
 import math
 import tempfile
 from collections.abc import Callable
@@ -243,7 +245,72 @@ def check_kind(name: str, data: ImageData) -> list[str]:
         return [*problems, f"its example fails: {[r.error for r in group + alone if not r.ok]}"]
     if not _same_rows(group[1].rows, alone[0].rows):
         problems.append("a seed trained in a group gives other rows than trained alone")
-    return problems
+    return problems + _check_resume(spec, images)
+
+
+class _Stop(Exception):
+    """Stops a training loop, as a killed process would."""
+
+
+class _MemoryCheckpoints:
+    """Checkpoints kept as bytes in memory, one after every step (``every`` 0)."""
+
+    every = 0.0
+
+    def __init__(self):
+        self.saved: list[bytes] = []
+
+    def latest(self) -> dict[str, Any] | None:
+        if not self.saved:
+            return None
+        return torch.load(io.BytesIO(self.saved[-1]), weights_only=True)
+
+    def save(self, state: dict[str, Any]) -> None:
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        self.saved.append(buffer.getvalue())
+
+
+def _check_resume(spec: Any, images: ImageData | None) -> list[str]:
+    """Stopped after the middle step and resumed from the checkpoint taken before it, a run
+    ends as the run never stopped, to the last bit (on the CPU, in one process)."""
+    seeds = list(SEEDS[:2])
+    whole = train(spec, seeds, data=images)
+    checkpoints = _MemoryCheckpoints()
+    middle = spec.steps // 2 + 1
+
+    def stop(n: int) -> None:
+        if n == middle:
+            raise _Stop
+
+    try:
+        train(spec, seeds, data=images, on_step=stop, checkpoints=checkpoints)
+    except _Stop:
+        pass
+    except Exception as error:
+        return [_problem("it cannot take a checkpoint", error)]
+    if not checkpoints.saved:
+        return ["it took no checkpoint before it was stopped"]
+    try:
+        resumed = train(spec, seeds, data=images, checkpoints=checkpoints)
+    except Exception as error:
+        return [_problem("it cannot resume from its checkpoint", error)]
+    for a, b in zip(whole, resumed, strict=True):
+        same_rows = len(a.rows) == len(b.rows) and all(
+            _identical(x, y) for x, y in zip(a.rows, b.rows, strict=True)
+        )
+        same_arrays = a.arrays.keys() == b.arrays.keys() and all(
+            np.array_equal(a.arrays[k], b.arrays[k], equal_nan=True) for k in a.arrays
+        )
+        if not (same_rows and same_arrays):
+            return ["resumed from a checkpoint, it ends otherwise than never stopped"]
+    return []
+
+
+def _identical(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(
+        a[k] == b[k] or (math.isnan(a[k]) and math.isnan(b[k])) for k in a if k != "seconds"
+    )
 
 
 def _same_rows(a: list[dict], b: list[dict]) -> bool:

@@ -110,6 +110,18 @@ class AdversarialTrainer:
     """K seeds of an ``AdversarialSpec`` ready to train (``mirl.runtime.loop.Trainer``):
     ``warm_up()`` trains the classifiers alone; ``step()`` is one iteration."""
 
+    checkpointed = (
+        "model",
+        "opt_classifier",
+        "opt_encoder",
+        "batches",
+        "watch",
+        "iteration",
+        "classifier_losses",
+        "encoder_losses",
+        "_last_evaluation",
+    )
+
     def __init__(self, spec: AdversarialSpec, group: SeedGroup):
         self.spec, self.group, self.data = spec, group, group.data
         seeds, data, device, stacked = group.seeds, group.data, group.data.device, group.stacked

@@ -122,6 +122,17 @@ class TwoViewModel(nn.Module):
 class TwoViewTrainer:
     """K seeds of a ``TwoViewSpec`` ready to train (``mirl.runtime.loop.Trainer``)."""
 
+    checkpointed = (
+        "model",
+        "optimizer",
+        "batches",
+        "noise",
+        "watch",
+        "_bound_sum",
+        "_bound_steps",
+        "_evaluation",
+    )
+
     def __init__(self, spec: TwoViewSpec, group: SeedGroup):
         self.spec, self.group, self.data = spec, group, group.data
         seeds, data, device = group.seeds, group.data, group.data.device
@@ -180,6 +191,8 @@ class TwoViewTrainer:
 class _Evaluation:
     """One evaluation of K seeds: probe accuracy, the Colab's testing bound, test bound and
     loss, Jacobian spectra."""
+
+    checkpointed = ("colab_batches", "colab_noise", "jacobian_batches", "jacobian_noise")
 
     def __init__(self, spec: TwoViewSpec, model: TwoViewModel, group: SeedGroup):
         self.spec, self.model, self.group, self.data = spec, model, group, group.data

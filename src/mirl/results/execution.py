@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 
 from mirl.data.views import ImageData
+from mirl.results.checkpoints import CheckpointFiles
 from mirl.results.plan import Job
 from mirl.results.sink import record_meta
 from mirl.results.store import data_label
@@ -36,13 +37,22 @@ from mirl.runtime.training import train
 @dataclass(frozen=True)
 class Context:
     """What every worker needs besides its job: the data set's kind ("mnist" or
-    "synthetic"), the device, whether to replay steps as CUDA graphs (None: on CUDA), and
-    the sources to load before reading a job."""
+    "synthetic"), the device, whether to replay steps as CUDA graphs (None: on CUDA), the
+    sources to load before reading a job, and, to keep checkpoints inside the runs, the
+    results directory and the seconds between two (None: no checkpoints)."""
 
     data_kind: str = "mnist"
     device: str = "cpu"
     capture: bool | None = None
     sources: tuple[str, ...] = ()
+    out: str | None = None
+    checkpoint_every: float | None = None
+
+    def checkpoints(self, job: Job) -> CheckpointFiles | None:
+        """Where ``job`` keeps its checkpoints, if it keeps any."""
+        if self.out is None or self.checkpoint_every is None:
+            return None
+        return CheckpointFiles(self.out, job, self.checkpoint_every, self.device)
 
 
 @functools.lru_cache(maxsize=2)
@@ -69,35 +79,44 @@ def check_data(data: ImageData, job: Job) -> None:
 
 def _train_in_halves(
     job: Job,
+    context: Context,
     data: ImageData | None,
-    device: torch.device,
     on_step: Callable[[int], None] | None,
     probe_executor: Executor | None,
-    capture: bool | None,
-) -> list[SeedResult]:
-    """Train ``job``; on a CUDA out-of-memory error, split its seeds in two and go on."""
+) -> tuple[list[SeedResult], list[int]]:
+    """Train ``job`` (from its newest checkpoint, where it has one); on a CUDA out-of-memory
+    error, split its seeds in two and go on. Also returns the steps it resumed from."""
+    checkpoints = context.checkpoints(job)
     try:
-        return train(
+        results = train(
             job.spec,
             job.seeds,
-            device=device,
+            device=context.device,
             data=data,
             on_step=on_step,
             probe_executor=probe_executor,
-            capture=capture,
+            capture=context.capture,
+            checkpoints=checkpoints,
         )
+        resumed = (
+            []
+            if checkpoints is None or checkpoints.resumed_from is None
+            else [checkpoints.resumed_from]
+        )
+        return results, resumed
     except torch.cuda.OutOfMemoryError:
         if len(job.seeds) == 1:
             raise
         torch.cuda.empty_cache()
         half = len(job.seeds) // 2
-        return [
-            result
-            for part in (job.seeds[:half], job.seeds[half:])
-            for result in _train_in_halves(
-                Job(job.spec, part, job.data), data, device, on_step, probe_executor, capture
+        results, resumed = [], []
+        for part in (job.seeds[:half], job.seeds[half:]):
+            more, also = _train_in_halves(
+                Job(job.spec, part, job.data), context, data, on_step, probe_executor
             )
-        ]
+            results += more
+            resumed += also
+        return results, resumed
 
 
 def run_job(
@@ -107,17 +126,21 @@ def run_job(
     probe_executor: Executor | None = None,
 ) -> tuple[list[SeedResult], dict]:
     """Train ``job`` here: its seeds' results (failed ones if it raised) and the provenance
-    stored with them. ``on_step(n)`` is called with the steps done."""
-    device = torch.device(context.device)
+    stored with them (with the step it resumed from, if it resumed from a checkpoint).
+    ``on_step(n)`` is called with the steps done."""
+    resumed: list[int] = []
     try:
         data = None
         if kind_of(job.spec).uses_images:
             data = worker_data(context.data_kind, context.device)
             check_data(data, job)
-        results = _train_in_halves(job, data, device, on_step, probe_executor, context.capture)
+        results, resumed = _train_in_halves(job, context, data, on_step, probe_executor)
     except Exception as error:  # a run that raises is recorded failed; the sweep goes on
         results = failed_results(job.seeds, error)
-    return results, record_meta(device, job.seeds)
+    meta = record_meta(context.device, job.seeds)
+    if resumed:
+        meta["resumed_from_step"] = resumed[0]
+    return results, meta
 
 
 def lost_meta(context: Context, seeds: Sequence[int], backend: str) -> dict:

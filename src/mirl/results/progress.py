@@ -100,8 +100,9 @@ class Progress:
             self._next_line = time.monotonic() + self.interval
             self._print(self.status_line())
 
-    def finish(self, job, seconds: float | None = None) -> None:
-        """Count ``job`` done; ``seconds`` (default: since its first report) goes in the log."""
+    def finish(self, job, seconds: float | None = None, note: str = "") -> None:
+        """Count ``job`` done; ``seconds`` (default: since its first report) and ``note`` go
+        in the log."""
         self.done_jobs += 1
         self.done_steps += job.steps
         _, counted, started = self._running.pop(id(job), (job, 0, time.perf_counter()))
@@ -109,7 +110,8 @@ class Progress:
         if self._log:
             if seconds is None:
                 seconds = time.perf_counter() - started
-            self._print(f"[{self.done_jobs}/{self.total_jobs}] {job.label}: {seconds:.1f} s")
+            note = f" ({note})" if note else ""
+            self._print(f"[{self.done_jobs}/{self.total_jobs}] {job.label}: {seconds:.1f} s{note}")
 
     def status_line(self) -> str:
         """Where the sweep stands: the job in training, steps, rate since the last line,

@@ -64,6 +64,7 @@ _META: dict[str, tuple[type, ...]] = {
     "host": (str, type(None)),
     "backend": (str, type(None)),
     "sources": (list,),
+    "resumed_from_step": (int,),
 }
 """The provenance keys readers use, and their types (other keys are kept as they are)."""
 

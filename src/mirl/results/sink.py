@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import torch
 
+from mirl.results.checkpoints import discard
 from mirl.results.plan import Job, SweepSummary
 from mirl.results.progress import Progress
 from mirl.results.store import ResultStore
@@ -96,7 +97,10 @@ class Sink:
                     self.summary.trained.append((run, result.seed))
                 else:
                     self.summary.failed.append((run, result.seed, result.error))
-        self.progress.finish(job, seconds)
+        if all(r.ok for r in results):  # kept otherwise: a rerun redoes it from them
+            discard(self.store.root, job)
+        resumed = meta.get("resumed_from_step")
+        self.progress.finish(job, seconds, "" if resumed is None else f"resumed at step {resumed}")
 
     def restarted(self, job: Job, why: str) -> None:
         self.progress.note(why)

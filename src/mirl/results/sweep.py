@@ -33,6 +33,10 @@ from mirl.runtime.kinds import kind_of
 from mirl.runtime.run_spec import RunSpec
 from mirl.runtime.sources import LOADED
 
+CHECKPOINT_EVERY = 300.0
+"""Seconds between two checkpoints of a job, by default (besides one before each of its
+evaluations): a job killed loses at most this much of its training."""
+
 
 class Sweep:
     """``specs`` x ``seeds`` in the results directory ``out``, planned: ``jobs`` still to do
@@ -85,17 +89,32 @@ class Sweep:
         max_retries: int = 2,
         address: str | None = None,
         capture: bool | None = None,
+        checkpoint_every: float | None = CHECKPOINT_EVERY,
         quiet: bool = False,
         stream: TextIO | None = None,
     ) -> SweepSummary:
         """Train the jobs still to do on ``backend`` (see ``backend_for``), storing each
         seed as it finishes; a progress display on ``stream`` (default: stderr) unless
-        ``quiet``. Returns the summary: seeds trained, skipped, failed, set aside."""
+        ``quiet``. Each job keeps a checkpoint every ``checkpoint_every`` seconds (and one
+        before each evaluation) in the results directory, and resumes from its newest
+        (None: no checkpoints). Returns the summary: seeds trained, skipped, failed, set
+        aside."""
         check_environment()
+        if checkpoint_every is not None and not checkpoint_every > 0:
+            raise ValueError(
+                f"checkpoint_every is seconds > 0, or None for none; got {checkpoint_every}"
+            )
         device = torch.device(device)
         name, n = self.backend_for(device, backend, jobs)
         options = Options(jobs=n, max_retries=max_retries, address=address)
-        context = Context(self.data, str(device), capture, tuple(LOADED))
+        context = Context(
+            self.data,
+            str(device),
+            capture,
+            tuple(LOADED),
+            os.fspath(self.out),
+            checkpoint_every,
+        )
         progress = Progress(self.jobs, quiet=quiet, stream=stream)
         start = time.perf_counter()
         try:

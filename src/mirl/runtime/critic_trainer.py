@@ -37,6 +37,8 @@ class CriticTrainer:
     pairs (``pairs``, ``[K, B, dim_x + dim_y]`` on the device: the step is captured) and
     evaluates."""
 
+    checkpointed = ("model", "optimizer", "watch", "trace")
+
     def __init__(self, spec: Any, group: SeedGroup, dim_x: int, dim_y: int):
         self.spec, self.group, self.dim_x = spec, group, dim_x
         self.model = build_seeds(

@@ -12,6 +12,12 @@ so training goes on while they run.
 On CUDA the step can be captured once as a CUDA graph and replayed (``capture=True``):
 everything a step does (drawing its batch, forward, bound, backward, Adam, the divergence
 watch) then runs without the host, and the numbers are those of the eager step.
+
+Given ``checkpoints`` (``mirl.runtime.checkpoint``), the loop starts from the newest one
+there is, and takes one before every evaluation (after the first) and every
+``checkpoints.every`` seconds: the trainer's state (its ``checkpointed`` attributes), the
+evaluations so far (waiting for any still pending) and the time spent. A run resumed from
+one computes what the run never stopped computes.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import torch
 from torch import nn
 
 from mirl.data.views import ImageData
+from mirl.runtime import checkpoint
 from mirl.runtime.capture import CapturedStep
 from mirl.runtime.outcome import DivergenceWatch, SeedResult
 from mirl.runtime.run_spec import RunSpec
@@ -71,13 +78,15 @@ become columns of the seed's rows; larger ones are stacked over evaluations into
 
 class Trainer(Protocol):
     """K seeds of one run, ready to train: ``Trainer(spec, group)``. See the module
-    docstring."""
+    docstring. ``checkpointed`` names the attributes that hold its training state (see
+    ``mirl.runtime.checkpoint``)."""
 
     spec: RunSpec
     group: SeedGroup
     watch: DivergenceWatch
     model: nn.Module
     streams: Sequence[Stream]
+    checkpointed: tuple[str, ...]
 
     @staticmethod
     def step_cost(spec) -> int:
@@ -96,31 +105,70 @@ class Trainer(Protocol):
         """Per-seed arrays ``[K, ...]`` kept at the end of training (e.g. per-step traces)."""
 
 
+Evaluation = tuple[int, list[int], Values, float]
+"""``(step, alive, values, seconds)``: one evaluation of the seeds ``alive``, ``seconds``
+after the start of training."""
+
+
 def train_seeds(
     trainer: Trainer,
     on_step: Callable[[int], None] | None = None,
     keep_models: bool = False,
     capture: bool | None = None,
+    checkpoints: checkpoint.Checkpoints | None = None,
 ) -> list[SeedResult]:
     """Run ``trainer``'s schedule; one ``SeedResult`` per seed.
 
-    ``on_step(n)`` is called after every step with the steps done. ``capture`` replays the
-    step as a CUDA graph (CUDA only; the default on CUDA). With ``keep_models``, every
-    finished seed's result carries its trained model (unstacked from the trainer's).
+    ``on_step(n)`` is called after every step with the steps done (once with the step it
+    resumes from). ``capture`` replays the step as a CUDA graph (CUDA only; the default on
+    CUDA). With ``keep_models``, every finished seed's result carries its trained model
+    (unstacked from the trainer's). ``checkpoints``: see the module docstring.
     """
     device = trainer.group.device
     if capture is None:
         capture = device.type == "cuda"
     if capture and device.type != "cuda":
         raise ValueError(f"capturing a step as a CUDA graph needs a CUDA device, not {device}")
-    start = time.perf_counter()
     spec = trainer.spec
     results = [SeedResult(seed) for seed in trainer.group.seeds]
+    evaluations: list[Evaluation] = []
+    first, spent = 0, 0.0
+    saved = None if checkpoints is None else checkpoints.latest()
+    if saved is None:
+        trainer.warm_up()
+    else:
+        checkpoint.put_back(trainer, saved["trainer"])
+        first, spent = saved["step"], saved["seconds"]
+        evaluations = [
+            (n, alive, checkpoint.arrays(v), t) for n, alive, v, t in saved["evaluations"]
+        ]
+        if on_step is not None:
+            on_step(first)
+    start = time.perf_counter() - spent
+    last_saved = time.monotonic()
+
+    def save(n: int) -> None:
+        nonlocal last_saved
+        evaluations[:] = [(m, alive, _ready_values(v), t) for m, alive, v, t in evaluations]
+        checkpoints.save(
+            {
+                "format": checkpoint.FORMAT,
+                "step": n,
+                "seconds": time.perf_counter() - start,
+                "trainer": checkpoint.take(trainer),
+                "evaluations": [
+                    (m, alive, checkpoint.tensors(v), t) for m, alive, v, t in evaluations
+                ],
+            }
+        )
+        last_saved = time.monotonic()
+
     step = CapturedStep(trainer.step, trainer.streams) if capture else trainer.step
-    evaluations: list[tuple[int, list[int], Values, float]] = []
     eval_steps = set(spec.eval_steps)
-    trainer.warm_up()
-    for n in range(spec.steps + 1):
+    for n in range(first, spec.steps + 1):
+        due = checkpoints is not None and n > first
+        if due and (n in eval_steps or time.monotonic() - last_saved >= checkpoints.every):
+            save(n)
         if n in eval_steps:
             alive = _retire_diverged(trainer, results)
             if not alive:
@@ -162,13 +210,16 @@ def _ready(value: np.ndarray | Pending) -> np.ndarray:
     return value if isinstance(value, np.ndarray) else np.asarray(value.result())
 
 
-def _record(
-    results: list[SeedResult], evaluations: list[tuple[int, list[int], Values, float]]
-) -> None:
+def _ready_values(values: Values) -> dict[str, np.ndarray]:
+    """An evaluation's values, waiting for those still pending."""
+    return {name: _ready(value) for name, value in values.items()}
+
+
+def _record(results: list[SeedResult], evaluations: list[Evaluation]) -> None:
     """One row per evaluation for every seed that finished (its ``step``), with the values of the
     evaluation (waiting for those still pending) and the seconds since the start."""
     for step, alive, values, seconds in evaluations:
-        done = {name: _ready(value) for name, value in values.items()}
+        done = _ready_values(values)
         for i, k in enumerate(alive):
             result = results[k]
             if not result.ok:

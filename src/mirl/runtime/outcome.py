@@ -41,6 +41,8 @@ class DivergenceWatch:
     the host waits for the device anyway.
     """
 
+    checkpointed = ("first_bad", "step")
+
     def __init__(self, num_seeds: int, device: torch.device):
         self.first_bad = torch.full((num_seeds,), -1, dtype=torch.long, device=device)
         self.step = torch.zeros((), dtype=torch.long, device=device)

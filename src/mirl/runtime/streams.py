@@ -52,6 +52,9 @@ class Stream:
     CUDA graph, where the host does not run. ``drawn`` counts the items read.
     """
 
+    checkpointed = ("_buffer", "_position", "_host_position", "drawn", "_gens")
+    """What a checkpoint holds of a stream: where it is, and its generators' states."""
+
     def __init__(self, block: Callable[[], Tensor], block_len: int, device: torch.device | str):
         self._block, self.block_len = block, block_len
         self.device = torch.device(device)

@@ -8,6 +8,7 @@ from concurrent.futures import Executor
 import torch
 
 from mirl.data.views import ImageData
+from mirl.runtime.checkpoint import Checkpoints
 from mirl.runtime.kinds import kind_of
 from mirl.runtime.loop import SeedGroup, train_seeds
 from mirl.runtime.outcome import SeedResult
@@ -24,6 +25,7 @@ def train(
     keep_models: bool = False,
     probe_executor: Executor | None = None,
     capture: bool | None = None,
+    checkpoints: Checkpoints | None = None,
 ) -> list[SeedResult]:
     """Train ``spec`` for every seed in ``seeds`` at once; one ``SeedResult`` per seed.
 
@@ -32,7 +34,8 @@ def train(
     step. With ``keep_models``, each finished seed's result carries its trained model. Saga
     probes and Jacobian spectra run on ``probe_executor`` (a thread pool) while training
     goes on, if one is given. ``capture`` replays each step as a CUDA graph; the default is
-    to do so on CUDA.
+    to do so on CUDA. With ``checkpoints`` (``mirl.runtime.checkpoint``), training starts
+    from the newest checkpoint there is and takes new ones as it goes.
     """
     kind = kind_of(spec)
     if device is None:
@@ -48,4 +51,4 @@ def train(
         device = data.device
     images = data if kind.uses_images else None
     trainer = kind.trainer(spec, SeedGroup(seeds, device, images, probe_executor))
-    return train_seeds(trainer, on_step, keep_models, capture)
+    return train_seeds(trainer, on_step, keep_models, capture, checkpoints)
