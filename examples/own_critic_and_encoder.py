@@ -117,9 +117,9 @@ register_experiment(
         "bilinear critic and MLP encoder, maximizing I_NCE",
         runs=runs,
         profiles={
-            "quick": Scale({"steps": 601, "evals": 3}),
+            "quick": Scale({"steps": 600, "evals": 3}),
             "smoke": Scale(
-                {"steps": 9, "evals": 2},
+                {"steps": 8, "evals": 2},
                 encoders={"mlp": {"widths": [16, 8]}, "rows": {"hidden": 16, "out_dim": 8}},
             ),
         },

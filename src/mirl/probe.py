@@ -12,6 +12,7 @@ whereas saga stops early at ``tol=0.1``; ``mirl bench`` measures how close the t
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future
@@ -131,15 +132,34 @@ def _check_codes(train_codes, train_labels, test_codes, test_labels) -> None:
 
 class Accuracies:
     """The probe accuracies ``[K]`` of one evaluation, possibly still being computed on a
-    thread pool while training goes on; ``result()`` waits for them."""
+    thread pool while training goes on; ``result()`` waits for them. ``seconds`` is the time
+    the fits took (summed over seeds) and ``in_line`` whether they ran before ``start_probe``
+    returned (so that an evaluation's own time can leave them out)."""
 
-    def __init__(self, values: np.ndarray | None = None, futures: Sequence[Future] = ()):
+    def __init__(
+        self,
+        values: np.ndarray | None = None,
+        futures: Sequence[Future] = (),
+        seconds: float = 0.0,
+        in_line: bool = True,
+    ):
         self._values, self._futures = values, list(futures)
+        self.seconds, self.in_line = seconds, in_line
+
+    def done(self) -> bool:
+        return all(f.done() for f in self._futures)
 
     def result(self) -> np.ndarray:
         if self._values is None:
-            self._values = np.array([f.result() for f in self._futures], dtype=np.float64)
+            fits = [f.result() for f in self._futures]
+            self._values = np.array([accuracy for accuracy, _ in fits], dtype=np.float64)
+            self.seconds = sum(seconds for _, seconds in fits)
         return self._values
+
+
+def _timed(fit, *args) -> tuple[float, float]:
+    start = time.perf_counter()
+    return fit(*args), time.perf_counter() - start
 
 
 def start_probe(
@@ -157,9 +177,11 @@ def start_probe(
     saga fit per seed: on ``executor`` if given (the fits release the GIL, so a thread pool
     keeps the CPU cores busy while the GPU trains), else right away.
     """
+    start = time.perf_counter()
     if kind == "torch":
         values = torch_probe(train_codes, train_labels, test_codes, test_labels)
-        return Accuracies(values.cpu().numpy().astype(np.float64))
+        values = values.cpu().numpy().astype(np.float64)
+        return Accuracies(values, seconds=time.perf_counter() - start)
     if kind != "sklearn":
         raise ValueError(f"unknown probe {kind!r}; valid: {', '.join(PROBES)}")
     y_train, y_test = train_labels.cpu().numpy(), test_labels.cpu().numpy()
@@ -168,5 +190,7 @@ def start_probe(
         for tr, te, s in zip(train_codes, test_codes, seeds, strict=True)
     ]
     if executor is None:
-        return Accuracies(np.array([sklearn_probe(*job) for job in jobs], dtype=np.float64))
-    return Accuracies(futures=[executor.submit(sklearn_probe, *job) for job in jobs])
+        values = np.array([sklearn_probe(*job) for job in jobs], dtype=np.float64)
+        return Accuracies(values, seconds=time.perf_counter() - start)
+    futures = [executor.submit(_timed, sklearn_probe, *job) for job in jobs]
+    return Accuracies(futures=futures, in_line=False)

@@ -82,7 +82,7 @@ def test_bench_compares_the_probes_and_projects_the_paper_profile(records):
     expected = 10 * 4 * 20000 * step["noniid/noniid-infonce"]  # 10 groups of 2 seeds
     for item in critic_items:
         runs = 2 + 4 * (item == "critic_impact/mlp-bilinear-infonce")
-        expected += 10 * runs * (21000 * step[item] + 21 * evals[item])
+        expected += 10 * runs * (20000 * step[item] + 21 * evals[item])
     assert projections["torch"]["seconds"] == pytest.approx(expected, rel=1e-6)
     split = projections["torch"]["per_experiment_seconds"]
     assert sum(split.values()) == pytest.approx(expected, rel=1e-6)

@@ -1,6 +1,7 @@
 """Seeds as a batch dimension: seed k trained in a group is seed k trained alone."""
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -117,17 +118,40 @@ def test_seed_in_a_group_trains_as_it_would_alone(kind, data):
     assert not torch.equal(first, next(iter(group[1].model.state_dict().values())))
 
 
-def test_evaluations_follow_the_colab_schedule(data):
+def test_evaluations_follow_the_colab_schedule_and_end_with_the_final_model(data):
     spec = SPECS["jacobian+noise"]
     (result,) = train(replace(spec, steps=7, evals=3), [0], data=data)
-    assert [r["step"] for r in result.rows] == [0, 2, 4, 6]
+    assert [r["step"] for r in result.rows] == [0, 2, 4, 6, 7]
     assert math.isnan(result.rows[0]["train_bound"])  # no training step before step 0
-    assert result.arrays["singular_values"].shape == (4, 4, 392)
+    assert result.arrays["singular_values"].shape == (5, 4, 392)
     row = result.rows[-1]
     # The Colab's "testing loss", really on fresh training batches.
     assert row["colab_loss"] == pytest.approx(-row["colab_bound"])  # maximize: loss = -bound
     assert row["test_bound"] == pytest.approx(-row["test_loss"])
     assert 0 <= row["accuracy"] <= 1
+
+
+def test_each_evaluation_is_reported_live_once_ready_and_the_time_is_split(data):
+    spec = replace(SPECS["standard"], steps=6, evals=3)
+    reported = []
+
+    def on_evaluation(step, seeds, values):
+        reported.append((step, seeds, values))
+
+    with ThreadPoolExecutor(2) as pool:  # probes beside training: reported when they finish
+        group = SeedGroup([3, 5], data.device, data, pool)
+        results = train_seeds(kind_of(spec).trainer(spec, group), on_evaluation=on_evaluation)
+    assert [(step, seeds) for step, seeds, _ in reported] == [(n, [3, 5]) for n in (0, 2, 4, 6)]
+    per_evaluation = zip(*(r.rows for r in results), strict=True)
+    for (step, _, values), rows in zip(reported, per_evaluation, strict=True):
+        assert [row["step"] for row in rows] == [step, step]
+        for name in ("accuracy", "test_bound", "colab_bound"):
+            assert list(values[name]) == [row[name] for row in rows], name
+    timings = results[0].timings
+    assert timings is results[1].timings  # one group, one account
+    assert timings.train > 0 and timings.evaluation > 0 and timings.probe > 0
+    # The steps and the evaluations happen one after the other, within the group's time.
+    assert timings.train + timings.evaluation <= results[0].seconds
 
 
 def test_target_objective_records_the_distance_to_the_target(data):

@@ -107,7 +107,7 @@ def test_noniid_final_bound_is_the_training_estimate(results):
 
 
 def test_report_shows_settings_versions_devices_and_wall_time(results, report):
-    assert "<code>steps=9</code>" in report  # shared by every run of the experiment
+    assert "<code>steps=8</code>" in report  # shared by every run of the experiment
     assert "<th>critic</th>" in report and "<td>separable</td>" in report  # varies
     records, _ = ResultStore(results).scan()
     meta = records[0].meta

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mirl.report.summary import final_results, format_mean_sd, format_seconds, wall_seconds
+from mirl.report.summary import final_results, format_mean_sd, format_seconds, time_spent
 
 
 def two_view_rows() -> pd.DataFrame:
@@ -56,9 +56,9 @@ def test_end_values_of_an_empty_table():
     assert final.empty and "test_bound_mean" in final.columns
 
 
-def test_wall_time_counts_each_seed_group_once():
+def test_times_count_each_seed_group_once():
     def record(experiment: str, name: str, seed: int, group: list[int], seconds: float):
-        meta = {"seed_group": group, "seconds": seconds}
+        meta = {"seed_group": group, "seconds": seconds, "train_seconds": seconds / 2}
         return SimpleNamespace(experiment=experiment, name=name, seed=seed, meta=meta)
 
     records = [
@@ -68,7 +68,13 @@ def test_wall_time_counts_each_seed_group_once():
         record("noniid", "iid-infonce", 0, [0, 1], 10.0),  # another run, same seeds
         record("critic_impact", "mlp-concat-nwj", 0, [0], 1.5),
     ]
-    assert wall_seconds(records) == {"noniid": 24.0, "critic_impact": 1.5}
+    times = time_spent(records)
+    assert {name: t["seconds"] for name, t in times.items()} == {
+        "noniid": 24.0,
+        "critic_impact": 1.5,
+    }
+    assert times["noniid"]["train_seconds"] == 12.0
+    assert times["noniid"]["probe_seconds"] == 0.0  # records without it count nothing
 
 
 def test_numbers_read_naturally():

@@ -278,8 +278,9 @@ class EstimateSpec(Objective, RunSpec):
 
     @property
     def eval_steps(self) -> list[int]:
-        """Evaluations after steps e, 2e, ..., of the level the last of them trained on."""
-        return list(range(self.eval_every, self.steps + 1, self.eval_every))
+        """Evaluations after steps e, 2e, ... and after the last step, of the level the last
+        of them trained on."""
+        return sorted({*range(self.eval_every, self.steps + 1, self.eval_every), self.steps})
 
     def labels(self) -> dict[str, Any]:
         setting = ", ".join(_setting_words(self.bound_kwargs))

@@ -31,11 +31,12 @@ from mirl.figures import Check, FigureData, figure_data, results_dir, scan
 from mirl.paper.baseline import read_baseline
 from mirl.report.figures import FIGURE_DIR, draw_all, figures_of, ordered_experiments
 from mirl.report.summary import (
+    TIME_KEYS,
     final_results,
     format_mean_sd,
     format_seconds,
     format_setting,
-    wall_seconds,
+    time_spent,
 )
 from mirl.results.store import Record
 
@@ -286,8 +287,13 @@ def environment_html(records: Sequence[Record]) -> str:
     return table([*ENVIRONMENT_KEYS, "records"], rows, numeric=(len(ENVIRONMENT_KEYS),))
 
 
-def summary_html(names: Sequence[str], records: Sequence[Record], seconds: dict[str, float]) -> str:
+def summary_html(
+    names: Sequence[str], records: Sequence[Record], times: dict[str, dict[str, float]]
+) -> str:
+    """Per experiment: its runs and seeds, its training wall time and where it went (probe
+    fits beside training overlap the steps, so the parts need not add up to the whole)."""
     rows = []
+    none = dict.fromkeys(TIME_KEYS, 0.0)
     for name in names:
         mine = [r for r in records if r.experiment == name]
         experiment = EXPERIMENTS.get(name)
@@ -298,12 +304,14 @@ def summary_html(names: Sequence[str], records: Sequence[Record], seconds: dict[
                 str(len({r.name for r in mine})),
                 str(sum(r.status == "ok" for r in mine)),
                 str(sum(r.status != "ok" for r in mine)),
-                format_seconds(seconds.get(name, 0.0)),
+                *(format_seconds(times.get(name, none)[key]) for key in TIME_KEYS),
             ]
         )
-    rows.append(["total", "", "", "", "", format_seconds(sum(seconds.values()))])
-    header = ["Experiment", "Paper", "Runs", "Seeds ok", "Seeds failed", "Wall time"]
-    return table(header, rows, numeric=(2, 3, 4, 5))
+    totals = [sum(t[key] for t in times.values()) for key in TIME_KEYS]
+    rows.append(["total", "", "", "", "", *map(format_seconds, totals)])
+    header = ["Experiment", "Paper", "Runs", "Seeds ok", "Seeds failed", "Training time"]
+    header += ["steps", "evaluations", "probe fits"]
+    return table(header, rows, numeric=tuple(range(2, len(header))))
 
 
 def page(
@@ -316,7 +324,7 @@ def page(
     """The report's HTML, from the records under ``root`` (``data``: their finished ones, as
     figures read them) and the figures drawn of them."""
     final = final_results(data.frame)
-    seconds = wall_seconds(records)
+    times = time_spent(records)
     baseline = read_baseline(root)
     names = ordered_experiments({r.experiment for r in records})
     nav = "".join(f'<a href="#{esc(n)}">{esc(n)}</a>' for n in names)
@@ -327,7 +335,7 @@ def page(
             [r for r in records if r.experiment == n],
             final,
             figures,
-            seconds.get(n, 0.0),
+            times.get(n, {}).get("seconds", 0.0),
             data.of(n),
         )
         for n in names
@@ -339,7 +347,7 @@ def page(
         "(no training).</p>",
         f"<nav>{nav}</nav>" if names else "<p>This directory holds no results yet.</p>",
         "<h2>Summary</h2>",
-        summary_html(names, records, seconds),
+        summary_html(names, records, times),
         "<h2>Pixel baseline</h2>",
         baseline_html(baseline),
         *sections,

@@ -53,16 +53,26 @@ def final_results(frame: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()[columns]
 
 
-def wall_seconds(records: Iterable[Record]) -> dict[str, float]:
-    """Training wall time per experiment: each group of seeds trained together is counted
-    once (its seeds share one ``meta['seconds']``)."""
-    groups: dict[tuple[str, str, tuple[int, ...]], float] = {}
+TIME_KEYS = ("seconds", "train_seconds", "evaluation_seconds", "probe_seconds")
+"""The times a record's meta holds: the group's wall time, then where it went (its steps,
+its evaluations, its probe fits; see ``mirl.runtime.outcome.Timings``)."""
+
+
+def time_spent(records: Iterable[Record]) -> dict[str, dict[str, float]]:
+    """Per experiment, the sum of each of ``TIME_KEYS`` over its seed groups: each group of
+    seeds trained together is counted once (its seeds share one meta); a key a record
+    lacks (records stored before mirl kept it) counts 0."""
+    groups: dict[tuple[str, str, tuple[int, ...]], dict[str, float]] = {}
     for r in records:
         group = tuple(r.meta.get("seed_group") or [r.seed])
-        groups[(r.experiment, r.name, group)] = float(r.meta.get("seconds") or 0.0)
-    totals: dict[str, float] = {}
-    for (experiment, _, _), seconds in groups.items():
-        totals[experiment] = totals.get(experiment, 0.0) + seconds
+        groups[(r.experiment, r.name, group)] = {
+            key: float(r.meta.get(key) or 0.0) for key in TIME_KEYS
+        }
+    totals: dict[str, dict[str, float]] = {}
+    for (experiment, _, _), times in groups.items():
+        total = totals.setdefault(experiment, dict.fromkeys(TIME_KEYS, 0.0))
+        for key, value in times.items():
+            total[key] += value
     return totals
 
 

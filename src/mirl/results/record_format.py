@@ -65,6 +65,9 @@ _META: dict[str, tuple[type, ...]] = {
     "backend": (str, type(None)),
     "sources": (list,),
     "resumed_from_step": (int,),
+    "train_seconds": (int, float),
+    "evaluation_seconds": (int, float),
+    "probe_seconds": (int, float),
 }
 """The provenance keys readers use, and their types (other keys are kept as they are)."""
 

@@ -26,7 +26,7 @@ import json
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +171,11 @@ class ResultStore:
             "error": result.error,
             "rows": result.rows,
             "seconds": result.seconds,
-            "meta": {"written": time.time(), **(meta or {})},
+            "meta": {
+                "written": time.time(),
+                **{f"{part}_seconds": t for part, t in asdict(result.timings).items()},
+                **(meta or {}),
+            },
             "arrays_sha256": arrays_sha256,
             "data": data,
         }

@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Protocol
 
 import numpy as np
@@ -35,7 +35,7 @@ from torch import nn
 from mirl.data.views import ImageData
 from mirl.runtime import checkpoint
 from mirl.runtime.capture import CapturedStep
-from mirl.runtime.outcome import DivergenceWatch, SeedResult
+from mirl.runtime.outcome import DivergenceWatch, SeedResult, Timings
 from mirl.runtime.run_spec import RunSpec
 from mirl.runtime.streams import Stream
 from mirl.seeds import unstack
@@ -66,7 +66,11 @@ class SeedGroup:
 
 
 class Pending(Protocol):
-    """A value still being computed (e.g. on a thread pool): ``result()`` waits for it."""
+    """A value still being computed (e.g. on a thread pool): ``result()`` waits for it,
+    ``done()`` says whether it would wait. A pending value with a ``seconds`` attribute (the
+    probe's ``Accuracies``) is a probe fit: its seconds count as probe time."""
+
+    def done(self) -> bool: ...
 
     def result(self) -> np.ndarray: ...
 
@@ -109,6 +113,10 @@ Evaluation = tuple[int, list[int], Values, float]
 """``(step, alive, values, seconds)``: one evaluation of the seeds ``alive``, ``seconds``
 after the start of training."""
 
+OnEvaluation = Callable[[int, list[int], dict[str, np.ndarray]], None]
+"""``on_evaluation(step, seeds, values)``: one evaluation, once all its values are ready;
+``values`` holds one value per seed of ``seeds`` (the seeds still alive)."""
+
 
 def train_seeds(
     trainer: Trainer,
@@ -116,22 +124,26 @@ def train_seeds(
     keep_models: bool = False,
     capture: bool | None = None,
     checkpoints: checkpoint.Checkpoints | None = None,
+    on_evaluation: OnEvaluation | None = None,
 ) -> list[SeedResult]:
     """Run ``trainer``'s schedule; one ``SeedResult`` per seed.
 
     ``on_step(n)`` is called after every step with the steps done (once with the step it
-    resumes from). ``capture`` replays the step as a CUDA graph (CUDA only; the default on
-    CUDA). With ``keep_models``, every finished seed's result carries its trained model
-    (unstacked from the trainer's). ``checkpoints``: see the module docstring.
+    resumes from); ``on_evaluation`` after every evaluation as soon as its values are ready
+    (live metrics: probes still running beside training delay it, not the training).
+    ``capture`` replays the step as a CUDA graph (CUDA only; the default on CUDA). With
+    ``keep_models``, every finished seed's result carries its trained model (unstacked from
+    the trainer's). ``checkpoints``: see the module docstring.
     """
     device = trainer.group.device
     if capture is None:
         capture = device.type == "cuda"
     if capture and device.type != "cuda":
         raise ValueError(f"capturing a step as a CUDA graph needs a CUDA device, not {device}")
-    spec = trainer.spec
-    results = [SeedResult(seed) for seed in trainer.group.seeds]
+    spec, seeds = trainer.spec, trainer.group.seeds
+    results = [SeedResult(seed) for seed in seeds]
     evaluations: list[Evaluation] = []
+    timings = Timings()
     first, spent = 0, 0.0
     saved = None if checkpoints is None else checkpoints.latest()
     if saved is None:
@@ -139,22 +151,37 @@ def train_seeds(
     else:
         checkpoint.put_back(trainer, saved["trainer"])
         first, spent = saved["step"], saved["seconds"]
+        timings = Timings(**saved.get("timings", {}))
         evaluations = [
             (n, alive, checkpoint.arrays(v), t) for n, alive, v, t in saved["evaluations"]
         ]
         if on_step is not None:
             on_step(first)
+    reported = len(evaluations)  # evaluations handed to on_evaluation so far
     start = time.perf_counter() - spent
     last_saved = time.monotonic()
 
+    def report(wait: bool) -> None:
+        """Ready the evaluations whose values are done (all of them with ``wait``), and hand
+        the ones not yet reported to ``on_evaluation``, in order."""
+        nonlocal reported
+        for i, (n, alive, values, t) in enumerate(evaluations):
+            if not wait and not all(_done(v) for v in values.values()):
+                break
+            evaluations[i] = (n, alive, _ready_values(values, timings), t)
+            if i >= reported and on_evaluation is not None:
+                on_evaluation(n, [seeds[k] for k in alive], evaluations[i][2])
+            reported = max(reported, i + 1)
+
     def save(n: int) -> None:
         nonlocal last_saved
-        evaluations[:] = [(m, alive, _ready_values(v), t) for m, alive, v, t in evaluations]
+        report(wait=True)
         checkpoints.save(
             {
                 "format": checkpoint.FORMAT,
                 "step": n,
                 "seconds": time.perf_counter() - start,
+                "timings": asdict(timings),
                 "trainer": checkpoint.take(trainer),
                 "evaluations": [
                     (m, alive, checkpoint.tensors(v), t) for m, alive, v, t in evaluations
@@ -173,14 +200,23 @@ def train_seeds(
             alive = _retire_diverged(trainer, results)
             if not alive:
                 break
+            began = time.perf_counter()
             values = trainer.evaluate(n, alive)
-            evaluations.append((n, alive, values, time.perf_counter() - start))
+            ended = time.perf_counter()
+            in_line = sum(_in_line_probe_seconds(v) for v in values.values())
+            timings.evaluation += ended - began - in_line
+            evaluations.append((n, alive, values, ended - start))
+        if reported < len(evaluations):
+            report(wait=False)
         if n == spec.steps:
             break
+        began = time.perf_counter()
         step()
+        timings.train += time.perf_counter() - began
         if on_step is not None:
             on_step(n + 1)
     _retire_diverged(trainer, results)
+    report(wait=True)
     _record(results, evaluations)
     for name, per_seed in trainer.arrays().items():
         for k, result in enumerate(results):
@@ -188,7 +224,7 @@ def train_seeds(
                 result.arrays[name] = per_seed[k]
     seconds = time.perf_counter() - start
     for k, result in enumerate(results):
-        result.seconds = seconds
+        result.seconds, result.timings = seconds, timings
         if keep_models and result.ok:
             result.model = unstack(trainer.model, k)
     return results
@@ -206,26 +242,38 @@ def _retire_diverged(trainer: Trainer, results: list[SeedResult]) -> list[int]:
     return [k for k, r in enumerate(results) if r.ok]
 
 
-def _ready(value: np.ndarray | Pending) -> np.ndarray:
-    return value if isinstance(value, np.ndarray) else np.asarray(value.result())
+def _done(value: np.ndarray | Pending) -> bool:
+    return isinstance(value, np.ndarray) or value.done()
 
 
-def _ready_values(values: Values) -> dict[str, np.ndarray]:
-    """An evaluation's values, waiting for those still pending."""
-    return {name: _ready(value) for name, value in values.items()}
+def _in_line_probe_seconds(value: np.ndarray | Pending) -> float:
+    """The seconds of a probe that ran inside an evaluation (0 for anything else)."""
+    return value.seconds if getattr(value, "in_line", False) else 0.0
+
+
+def _ready_values(values: Values, timings: Timings) -> dict[str, np.ndarray]:
+    """An evaluation's values, waiting for those still pending; a probe's fits count in
+    ``timings`` once, when its values become ready."""
+    ready = {}
+    for name, value in values.items():
+        if isinstance(value, np.ndarray):
+            ready[name] = value
+            continue
+        ready[name] = np.asarray(value.result())
+        timings.probe += getattr(value, "seconds", 0.0)
+    return ready
 
 
 def _record(results: list[SeedResult], evaluations: list[Evaluation]) -> None:
-    """One row per evaluation for every seed that finished (its ``step``), with the values of the
-    evaluation (waiting for those still pending) and the seconds since the start."""
+    """One row per evaluation for every seed that finished (its ``step``), with the values of
+    the evaluation (all ready) and the seconds since the start."""
     for step, alive, values, seconds in evaluations:
-        done = _ready_values(values)
         for i, k in enumerate(alive):
             result = results[k]
             if not result.ok:
                 continue
             row = {"step": step}
-            for name, value in done.items():
+            for name, value in values.items():
                 if value.ndim == 1:
                     row[name] = float(value[i])
                 else:

@@ -11,14 +11,26 @@ from torch import Tensor
 
 
 @dataclass
+class Timings:
+    """Where a seed group's seconds went: its training steps, its evaluations (without the
+    probe fits they ran in line) and its probe fits (all of them, wherever they ran; fits
+    beside training on a thread pool add up over the threads)."""
+
+    train: float = 0.0
+    evaluation: float = 0.0
+    probe: float = 0.0
+
+
+@dataclass
 class SeedResult:
     """One seed of one run: its evaluation rows, its arrays, or the error that stopped it.
 
     ``rows`` has one dict per evaluation (at least its ``step``); ``arrays`` holds
     per-evaluation arrays such as Jacobian singular values ``[evals, n, d]`` and per-step
     traces. A failed seed keeps no rows: a diverged run is reported, never recorded as a
-    number. ``model`` is the trained module, when the trainer was asked to keep it (it is
-    never stored).
+    number. ``seconds`` is the group's time from start to end and ``timings`` where it went
+    (all seeds of a group share both). ``model`` is the trained module, when the trainer
+    was asked to keep it (it is never stored).
     """
 
     seed: int
@@ -26,6 +38,7 @@ class SeedResult:
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     error: str | None = None
     seconds: float = 0.0
+    timings: Timings = field(default_factory=Timings)
     model: torch.nn.Module | None = field(default=None, repr=False, compare=False)
 
     @property

@@ -211,9 +211,11 @@ class RunSpec:
 
     @property
     def eval_steps(self) -> list[int]:
-        """Evaluations every ``steps // evals`` steps: at steps 0, e, 2e, ... below ``steps``
-        (the Colab's schedule: 21,000 steps and 21 evaluations give steps 0 to 20,000)."""
-        return list(range(0, self.steps, self.eval_every))
+        """Evaluations every ``steps // evals`` steps from step 0, and of the final model:
+        steps 0, e, 2e, ... and ``steps``. (The Colab trains 21,000 steps and evaluates at 0,
+        1,000, ..., 20,000, never the final model: mirl's paper profile trains 20,000 steps
+        with 20 evaluations, which gives the same 21 evaluations of the same models.)"""
+        return sorted({*range(0, self.steps, self.eval_every), self.steps})
 
     def labels(self) -> dict[str, Any]:
         """The descriptive columns of the run in the tidy table (the Colab's and mirl's)."""

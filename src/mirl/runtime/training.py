@@ -10,7 +10,7 @@ import torch
 from mirl.data.views import ImageData
 from mirl.runtime.checkpoint import Checkpoints
 from mirl.runtime.kinds import kind_of
-from mirl.runtime.loop import SeedGroup, train_seeds
+from mirl.runtime.loop import OnEvaluation, SeedGroup, train_seeds
 from mirl.runtime.outcome import SeedResult
 from mirl.runtime.run_spec import RunSpec
 
@@ -26,16 +26,19 @@ def train(
     probe_executor: Executor | None = None,
     capture: bool | None = None,
     checkpoints: Checkpoints | None = None,
+    on_evaluation: OnEvaluation | None = None,
 ) -> list[SeedResult]:
     """Train ``spec`` for every seed in ``seeds`` at once; one ``SeedResult`` per seed.
 
     Runs on ``device`` (default: the data's, else the CPU). Kinds that train on images need
     ``data`` (``ImageData.load("mnist", device)``). ``on_step(n)`` is called after every
-    step. With ``keep_models``, each finished seed's result carries its trained model. Saga
-    probes and Jacobian spectra run on ``probe_executor`` (a thread pool) while training
-    goes on, if one is given. ``capture`` replays each step as a CUDA graph; the default is
-    to do so on CUDA. With ``checkpoints`` (``mirl.runtime.checkpoint``), training starts
-    from the newest checkpoint there is and takes new ones as it goes.
+    step, ``on_evaluation(step, seeds, values)`` after every evaluation once its values are
+    ready (see ``mirl.runtime.loop``). With ``keep_models``, each finished seed's result
+    carries its trained model. Saga probes and Jacobian spectra run on ``probe_executor``
+    (a thread pool) while training goes on, if one is given. ``capture`` replays each step
+    as a CUDA graph; the default is to do so on CUDA. With ``checkpoints``
+    (``mirl.runtime.checkpoint``), training starts from the newest checkpoint there is and
+    takes new ones as it goes.
     """
     kind = kind_of(spec)
     if device is None:
@@ -51,4 +54,4 @@ def train(
         device = data.device
     images = data if kind.uses_images else None
     trainer = kind.trainer(spec, SeedGroup(seeds, device, images, probe_executor))
-    return train_seeds(trainer, on_step, keep_models, capture, checkpoints)
+    return train_seeds(trainer, on_step, keep_models, capture, checkpoints, on_evaluation)

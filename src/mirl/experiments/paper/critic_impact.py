@@ -94,8 +94,8 @@ CRITIC_IMPACT = register_experiment(
         description="simpler critics (bilinear, separable) give looser bounds but better features",
         runs=runs,
         profiles={
-            "quick": Scale({"steps": 1201, "evals": 3}),
-            "smoke": Scale({"steps": 9, "evals": 2}),
+            "quick": Scale({"steps": 1200, "evals": 3}),
+            "smoke": Scale({"steps": 8, "evals": 2}),
         },
         figures=(
             panel("nwj", "a", accuracy=True, claim=" (MLP: the concat critic)"),

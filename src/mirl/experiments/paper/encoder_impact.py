@@ -92,12 +92,12 @@ ENCODER_IMPACT = register_experiment(
         runs=runs,
         profiles={
             "quick": Scale(
-                {"steps": 1201, "evals": 3},
+                {"steps": 1200, "evals": 3},
                 encoders={"convnet": {"channels": 16}},
                 note="ConvNet shrunk to 16/32 channels (a CPU step of the paper's 64/128 "
                 "takes 0.07 s, and encoding MNIST once 20 s)",
             ),
-            "smoke": Scale({"steps": 9, "evals": 2}, encoders={"convnet": {"channels": 4}}),
+            "smoke": Scale({"steps": 8, "evals": 2}, encoders={"convnet": {"channels": 4}}),
         },
         figures=(
             accuracy_panel("nwj", "a", ": at the same t (the paper: the ConvNet beats the MLP)"),

@@ -83,8 +83,8 @@ NON_INVERTIBLE = register_experiment(
         "I_EST grows",
         runs=runs,
         profiles={
-            "quick": Scale({"steps": 1201, "evals": 3}),
-            "smoke": Scale({"steps": 9, "evals": 2, "jacobian_samples": 8}),
+            "quick": Scale({"steps": 1200, "evals": 3}),
+            "smoke": Scale({"steps": 8, "evals": 2, "jacobian_samples": 8}),
         },
         figures=(
             LineFigure(
