@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from mirl.experiments import EXPERIMENTS
 from mirl.figures import FigureData
@@ -48,6 +49,17 @@ def test_a_rising_accuracy_is_shown_and_a_falling_one_is_not():
     assert checks[1].evidence == "accuracy 0.860 -> 0.855"
 
 
+@pytest.mark.parametrize(("experiment", "figure"), [("invertible", "1b"), ("non_invertible", "2b")])
+def test_the_testing_bound_must_rise_while_the_mi_cannot(experiment, figure):
+    runs = {"nce": {"bound": "infonce"}, "nwj": {"bound": "nwj"}}
+    values = {"accuracy": [[0.8, 0.85, 0.9]] * 2, "colab_bound": [[0.1, 2.0, 3.5], [0.2, 1.0, 0.1]]}
+    checks = check_claims(experiment, rows(experiment, runs, values), [], None)
+    bound = [c for c in checks if c.figure == f"Fig. {figure}"]
+    assert [c.shown for c in bound] == [True, False]
+    assert bound[0].claim.startswith("maximizing I_NCE raises the testing I_EST of ")
+    assert bound[0].evidence == "testing I_EST 0.100 -> 3.500"
+
+
 def test_the_adversarial_encoder_must_fall_below_the_pixels():
     frame = rows("adversarial", {"adv": {}}, {"accuracy": [[0.86, 0.85]]})
     assert [c.shown for c in check_claims("adversarial", frame, [], 0.84)] == [False]
@@ -82,13 +94,30 @@ def test_the_convnet_must_beat_the_mlp_at_each_target():
     checks = check_claims(
         "encoder_impact", rows("encoder_impact", runs, {"accuracy": accuracy}), [], None
     )
+    chain = (
+        "with I_NWJ, a higher target t gives better features for both encoders: "
+        "ConvNet t=4 > ConvNet t=2 > MLP t=4 > MLP t=2"
+    )
     assert decided(checks) == [
         ("trained towards I_NWJ = 2, the ConvNet encoder gives better features than the MLP", True),
         (
             "trained towards I_NWJ = 4, the ConvNet encoder gives better features than the MLP",
             False,
         ),
+        (chain, False),
     ]
+    in_order = [[0.7, 0.86], [0.7, 0.88], [0.8, 0.84], [0.8, 0.85]]
+    checks = check_claims(
+        "encoder_impact", rows("encoder_impact", runs, {"accuracy": in_order}), [], None
+    )
+    assert decided(checks)[2] == (chain, True)
+    assert checks[2].evidence == "accuracy 0.880, 0.860, 0.850, 0.840"
+    # MLP t=4 not above MLP t=2: the chain breaks at its last link.
+    swapped = [[0.7, 0.86], [0.7, 0.88], [0.8, 0.85], [0.8, 0.84]]
+    checks = check_claims(
+        "encoder_impact", rows("encoder_impact", runs, {"accuracy": swapped}), [], None
+    )
+    assert decided(checks)[2] == (chain, False)
 
 
 def test_noniid_estimates_above_the_true_mi_iid_ones_below():

@@ -77,7 +77,8 @@ PROFILES = {
         Profile(
             "paper",
             20,
-            "the paper's settings exactly: 20 seeds, the Colab's 21 evaluations (20,000 steps), for a GPU",
+            "the paper's settings exactly (20 seeds, the Colab's 21 evaluations over 20,000 "
+            "steps), for a GPU",
         ),
         Profile("quick", 2, "every claim of the paper on real MNIST on a 2-core CPU"),
         Profile(

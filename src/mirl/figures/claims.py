@@ -52,9 +52,16 @@ def runs_by(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame.groupby("name")[list(columns)].first()
 
 
-def rises(frame: pd.DataFrame, figure: str, what: str, column: str = "accuracy") -> list[Check]:
+def rises(
+    frame: pd.DataFrame,
+    figure: str,
+    what: str,
+    column: str = "accuracy",
+    label: str = "accuracy",
+) -> list[Check]:
     """Per run: ``column`` at the last evaluation is above the first; the claim names the
-    run's bound (``maximizing I_NCE raises the accuracy of {what}``)."""
+    run's bound and the value by its ``label`` (``maximizing I_NCE raises the accuracy of
+    {what}``)."""
     first, last = mean_at(frame, column, last=False), mean_at(frame, column)
     checks = []
     for name, bound in runs_by(frame, "bound")["bound"].items():
@@ -62,9 +69,9 @@ def rises(frame: pd.DataFrame, figure: str, what: str, column: str = "accuracy")
             checks.append(
                 Check(
                     figure,
-                    f"maximizing {symbol(bound)} raises the {column} of {what}",
+                    f"maximizing {symbol(bound)} raises the {label} of {what}",
                     bool(last[name] > first[name]),
-                    f"{column} {first[name]:.3f} -> {last[name]:.3f}",
+                    f"{label} {first[name]:.3f} -> {last[name]:.3f}",
                 )
             )
     return checks

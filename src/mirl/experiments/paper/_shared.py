@@ -21,6 +21,10 @@ BOUND_NOTE = (
 )
 
 
+TESTING_BOUND = "testing I_EST"
+"""The label of the bound the paper plots (``colab_bound``) in claims."""
+
+
 def plain(bound: str) -> str:
     """A bound's symbol in captions (plain text): ``I_NCE``."""
     return f"I_{short_name(bound).upper()}"

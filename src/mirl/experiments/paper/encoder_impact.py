@@ -30,8 +30,38 @@ def runs() -> list[TwoViewSpec]:
 
 def claims(data: FigureData) -> list[Check]:
     accuracy = mean_at(data.frame, "accuracy")
-    checks = []
     runs = runs_by(data.frame, "bound", "target", "encoder")
+    return _encoder_beats(accuracy, runs) + _higher_target_better(accuracy, runs)
+
+
+def _higher_target_better(accuracy, runs) -> list[Check]:
+    """Per bound: the accuracies in the paper's order, ConvNet t=4 > ConvNet t=2 > MLP t=4 >
+    MLP t=2 (a higher target gives better features for both encoders, and either ConvNet
+    beats either MLP)."""
+    checks = []
+    order = [(encoder, t) for encoder in ("convnet", "mlp") for t in sorted(TARGETS, reverse=True)]
+    for estimator, mine in runs.groupby("bound"):
+        keys = zip(mine.encoder, mine.target, strict=True)
+        names = dict(zip(keys, mine.index, strict=True))
+        if not set(order) <= names.keys() or not set(names.values()) <= set(accuracy.index):
+            continue
+        values = [accuracy[names[key]] for key in order]
+        checks.append(
+            Check(
+                "Fig. 4a, 4b",
+                f"with {bound_symbol(estimator)}, a higher target t gives better features "
+                "for both encoders: "
+                + " > ".join(f"{ENCODER_LABELS[e]} t={t:g}" for e, t in order),
+                all(a > b for a, b in itertools.pairwise(values)),
+                "accuracy " + ", ".join(f"{v:.3f}" for v in values),
+            )
+        )
+    return checks
+
+
+def _encoder_beats(accuracy, runs) -> list[Check]:
+    """Per bound and target: the ConvNet's accuracy above the MLP's."""
+    checks = []
     for (estimator, t), mine in runs.groupby(["bound", "target"]):
         encoders = dict(zip(mine["encoder"], mine.index, strict=True))
         if not {"convnet", "mlp"} <= encoders.keys() or not set(mine.index) <= set(accuracy.index):

@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from mirl.experiments.experiment import Experiment, register_experiment
-from mirl.experiments.paper._shared import ESTIMATOR_ORDER, PAPER_BOUNDS, bound_panel, plain
+from mirl.experiments.paper._shared import (
+    ESTIMATOR_ORDER,
+    PAPER_BOUNDS,
+    TESTING_BOUND,
+    bound_panel,
+    plain,
+)
 from mirl.experiments.profiles import Scale
 from mirl.figures import (
     Check,
@@ -41,7 +47,11 @@ def runs() -> list[TwoViewSpec]:
 
 
 def claims(data: FigureData) -> list[Check]:
-    checks = rises(data.frame, "Fig. 2a", "a residual MLP encoder")
+    what = "a residual MLP encoder of noisy views"
+    checks = [
+        *rises(data.frame, "Fig. 2a", what),
+        *rises(data.frame, "Fig. 2b", what, "colab_bound", TESTING_BOUND),
+    ]
     for bound in sorted({str(r.spec.get("bound")) for r in data.records}):
         spectra = [
             s
