@@ -55,12 +55,20 @@ def add_execution_options(p: argparse.ArgumentParser) -> None:
         help="a checkpoint of each run's seed group every MINUTES and before each of its "
         "evaluations, which a rerun resumes from (default: 5; 0: none)",
     )
+    p.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        help="write every evaluation's scalars to DIR/<experiment>/<run>/seed-<k>/ as they come, "
+        'for tensorboard --logdir DIR (pip install "mirl[tensorboard]")',
+    )
     p.add_argument("--quiet", action="store_true", help="no progress display")
 
 
 def check_execution_arguments(args) -> Any:
-    """The device; options that would be ignored or are out of range are refused first."""
+    """The device; options that would be ignored or are out of range, or need a package
+    that is missing, are refused first."""
     from mirl.results.backends import BACKENDS
+    from mirl.results.live import summary_writer_class
 
     if args.backend not in BACKENDS:
         raise SystemExit(f"mirl: unknown --backend {args.backend!r}; valid: {', '.join(BACKENDS)}")
@@ -74,6 +82,11 @@ def check_execution_arguments(args) -> Any:
         )
     if args.group_size is not None and args.group_size < 1:
         raise SystemExit(f"mirl: the group size must be at least 1, got {args.group_size}")
+    if args.tensorboard is not None:
+        try:
+            summary_writer_class()
+        except ImportError as err:
+            raise SystemExit(f"mirl: --tensorboard: {err}") from None
     if args.jobs != "auto":
         try:
             args.jobs = int(args.jobs)
@@ -120,6 +133,7 @@ def run_sweep(args, specs: Sequence[Any], seeds: list[int], out: Path, where: An
             capture=args.capture,
             checkpoint_every=60 * args.checkpoint_every or None,
             quiet=args.quiet,
+            tensorboard=args.tensorboard,
         )
     except (ValueError, ImportError, ConnectionError, *data_errors()) as err:
         raise SystemExit(f"mirl: {err}") from None

@@ -5,8 +5,9 @@ Ray task, it goes through ``run_job``: load the data set the job trains on (once
 process), check that it is the one the job was planned on, train the job's seeds at once,
 split the group in halves if it runs out of GPU memory, and turn an exception into a
 failed result for each of its seeds. A ``Context`` carries what every worker needs to
-know besides the job: the data set, the device, CUDA-graph capture, and the sources
-(one's own files, ``mirl.runtime.sources``) to load before a job can be read.
+know besides the job: the data set, the device, CUDA-graph capture, the sources (one's
+own files, ``mirl.runtime.sources``) to load before a job can be read, and where to write
+live metrics (``mirl.results.live``), if anywhere.
 
 A job crosses to another process as bytes (``pack``/``unpack``): unpickled only after the
 context's sources are loaded, since it may name a class that only they define.
@@ -25,10 +26,12 @@ import torch
 
 from mirl.data.views import ImageData
 from mirl.results.checkpoints import CheckpointFiles
+from mirl.results.live import LiveMetrics
 from mirl.results.plan import Job
 from mirl.results.sink import record_meta
 from mirl.results.store import data_label
 from mirl.runtime.kinds import kind_of
+from mirl.runtime.loop import OnEvaluation
 from mirl.runtime.outcome import SeedResult
 from mirl.runtime.sources import load_sources
 from mirl.runtime.training import train
@@ -39,7 +42,8 @@ class Context:
     """What every worker needs besides its job: the data set's kind ("mnist" or
     "synthetic"), the device, whether to replay steps as CUDA graphs (None: on CUDA), the
     sources to load before reading a job, and, to keep checkpoints inside the runs, the
-    results directory and the seconds between two (None: no checkpoints)."""
+    results directory and the seconds between two (None: no checkpoints); and the directory
+    to write each evaluation's scalars to for TensorBoard (None: none)."""
 
     data_kind: str = "mnist"
     device: str = "cpu"
@@ -47,6 +51,7 @@ class Context:
     sources: tuple[str, ...] = ()
     out: str | None = None
     checkpoint_every: float | None = None
+    tensorboard: str | None = None
 
     def checkpoints(self, job: Job) -> CheckpointFiles | None:
         """Where ``job`` keeps its checkpoints, if it keeps any."""
@@ -83,6 +88,7 @@ def _train_in_halves(
     data: ImageData | None,
     on_step: Callable[[int], None] | None,
     probe_executor: Executor | None,
+    on_evaluation: OnEvaluation | None,
 ) -> tuple[list[SeedResult], list[int]]:
     """Train ``job`` (from its newest checkpoint, where it has one); on a CUDA out-of-memory
     error, split its seeds in two and go on. Also returns the steps it resumed from."""
@@ -97,6 +103,7 @@ def _train_in_halves(
             probe_executor=probe_executor,
             capture=context.capture,
             checkpoints=checkpoints,
+            on_evaluation=on_evaluation,
         )
         resumed = (
             []
@@ -112,7 +119,12 @@ def _train_in_halves(
         results, resumed = [], []
         for part in (job.seeds[:half], job.seeds[half:]):
             more, also = _train_in_halves(
-                Job(job.spec, part, job.data), context, data, on_step, probe_executor
+                Job(job.spec, part, job.data),
+                context,
+                data,
+                on_step,
+                probe_executor,
+                on_evaluation,
             )
             results += more
             resumed += also
@@ -127,16 +139,23 @@ def run_job(
 ) -> tuple[list[SeedResult], dict]:
     """Train ``job`` here: its seeds' results (failed ones if it raised) and the provenance
     stored with them (with the step it resumed from, if it resumed from a checkpoint).
-    ``on_step(n)`` is called with the steps done."""
+    ``on_step(n)`` is called with the steps done; with ``context.tensorboard``, each
+    evaluation's scalars are written there as soon as they are ready."""
     resumed: list[int] = []
+    live = None
     try:
         data = None
         if kind_of(job.spec).uses_images:
             data = worker_data(context.data_kind, context.device)
             check_data(data, job)
-        results, resumed = _train_in_halves(job, context, data, on_step, probe_executor)
+        if context.tensorboard is not None:
+            live = LiveMetrics(context.tensorboard, job.spec.run_id)
+        results, resumed = _train_in_halves(job, context, data, on_step, probe_executor, live)
     except Exception as error:  # a run that raises is recorded failed; the sweep goes on
         results = failed_results(job.seeds, error)
+    finally:
+        if live is not None:
+            live.close()
     meta = record_meta(context.device, job.seeds)
     if resumed:
         meta["resumed_from_step"] = resumed[0]

@@ -24,6 +24,7 @@ from mirl.data.views import DATA_KINDS, data_summary
 from mirl.results.backends import BACKENDS, Options
 from mirl.results.backends.processes import default_jobs
 from mirl.results.execution import Context
+from mirl.results.live import summary_writer_class
 from mirl.results.plan import SweepSummary, plan
 from mirl.results.progress import Progress
 from mirl.results.sink import Sink
@@ -92,14 +93,18 @@ class Sweep:
         checkpoint_every: float | None = CHECKPOINT_EVERY,
         quiet: bool = False,
         stream: TextIO | None = None,
+        tensorboard: str | os.PathLike | None = None,
     ) -> SweepSummary:
         """Train the jobs still to do on ``backend`` (see ``backend_for``), storing each
         seed as it finishes; a progress display on ``stream`` (default: stderr) unless
         ``quiet``. Each job keeps a checkpoint every ``checkpoint_every`` seconds (and one
         before each evaluation) in the results directory, and resumes from its newest
-        (None: no checkpoints). Returns the summary: seeds trained, skipped, failed, set
-        aside."""
+        (None: no checkpoints). With ``tensorboard``, every evaluation's scalars are written
+        there per run and seed as training goes (``mirl.results.live``). Returns the summary:
+        seeds trained, skipped, failed, set aside."""
         check_environment()
+        if tensorboard is not None:
+            summary_writer_class()  # missing, it is an error now rather than in every job
         if checkpoint_every is not None and not checkpoint_every > 0:
             raise ValueError(
                 f"checkpoint_every is seconds > 0, or None for none; got {checkpoint_every}"
@@ -114,6 +119,7 @@ class Sweep:
             tuple(LOADED),
             os.fspath(self.out),
             checkpoint_every,
+            None if tensorboard is None else os.path.abspath(tensorboard),
         )
         progress = Progress(self.jobs, quiet=quiet, stream=stream)
         start = time.perf_counter()
