@@ -16,8 +16,12 @@ tasks. The layers below it, each importing only from the ones above:
   sweeps that resume, and the backends that train them (here, worker processes, Ray);
 - ``mirl.colab`` (the Colab's results) and ``mirl.figures`` (kinds of figure, claims);
 - ``mirl.experiments``: experiments as declarations (the paper's six, one's own), profiles;
-- ``mirl.report`` (figures, report.html), ``mirl.bench`` (``mirl bench``) and ``mirl.cli``
-  (the ``mirl`` command).
+- ``mirl.report`` (figures, report.html), ``mirl.bench`` (``mirl bench``), and at the bottom
+  ``mirl.api`` (the command's work as Python functions) and ``mirl.cli`` (the ``mirl``
+  command).
+
+``mirl.run``, ``mirl.reproduce`` and ``mirl.estimate`` are ``mirl.api``'s, imported on first
+use: ``import mirl`` loads the library alone.
 """
 
 import os as _os
@@ -44,6 +48,22 @@ from mirl.seeds import Stackable, stack, unstack
 from mirl.tasks import TASKS, get_task
 
 __version__ = "0.2.0"
+
+_API = ("run", "reproduce", "estimate")
+"""``mirl.api``'s entry points, given as attributes of the package on first use."""
+
+
+def __getattr__(name: str):
+    if name in _API or name == "api":
+        import mirl.api
+
+        return mirl.api if name == "api" else getattr(mirl.api, name)
+    raise AttributeError(f"module 'mirl' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_API, "api"})
+
 
 __all__ = [
     "BOUNDS",

@@ -53,3 +53,15 @@ def test_a_terminal_gets_the_bar_and_quiet_gets_nothing():
 
 def test_durations_read_well():
     assert [duration(s) for s in (5, 600, 3 * 3600 + 300)] == ["5 s", "10 min", "3 h 05 min"]
+
+
+def test_a_jupyter_kernel_gets_tqdm_auto_s_bar_whatever_the_stream(monkeypatch):
+    import sys
+    import types
+
+    from tqdm.auto import tqdm as auto
+
+    monkeypatch.setitem(sys.modules, "ipykernel.zmqshell", types.ModuleType("ipykernel.zmqshell"))
+    progress = Progress([Job("x", 10)], stream=io.StringIO(), interval=0)
+    assert isinstance(progress.bar, auto) and not progress.bar.disable and not progress._log
+    progress.close()

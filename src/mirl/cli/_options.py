@@ -10,32 +10,14 @@ DEVICE_HELP = "auto, cpu, cuda or cuda:N"
 
 
 def device(name: str, *, local: bool = True):
-    """The torch device ``name`` asks for; with ``local``, one this machine has."""
-    import torch
+    """The torch device ``name`` asks for (``mirl.api.resolve_device``); with ``local``,
+    one this machine has. A one-line error otherwise."""
+    from mirl.api import resolve_device
 
-    if name == "auto":
-        if local:
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device("cpu")  # the driver may have no GPU where Ray's workers do
     try:
-        chosen = torch.device(name)
-    except (RuntimeError, ValueError):
-        chosen = None
-    if chosen is None or chosen.type not in ("cpu", "cuda", "mps"):
-        raise SystemExit(f"mirl: unknown --device {name!r}; use {DEVICE_HELP}")
-    if not local:
-        return chosen
-    if chosen.type == "cuda":
-        if not torch.cuda.is_available():
-            raise SystemExit("mirl: --device cuda asked for, but torch sees no CUDA device")
-        count = torch.cuda.device_count()
-        if chosen.index is not None and chosen.index >= count:
-            raise SystemExit(
-                f"mirl: --device {name} asked for, but torch sees {count} CUDA device(s)"
-            )
-    if chosen.type == "mps" and not torch.backends.mps.is_available():
-        raise SystemExit("mirl: --device mps asked for, but torch sees no MPS device")
-    return chosen
+        return resolve_device(name, local=local, option="--device")
+    except ValueError as err:
+        raise SystemExit(f"mirl: {err}") from None
 
 
 def parse_set(values: Sequence[str]) -> dict:
@@ -70,11 +52,6 @@ def add_data_option(p) -> None:
         choices=DATA_KINDS,
         help="real MNIST, or the small synthetic stand-in used by the tests (default: mnist)",
     )
-
-
-def names(value: str) -> list[str]:
-    """A comma-separated list of names, without blanks."""
-    return [name.strip() for name in value.split(",") if name.strip()]
 
 
 def image_data(kind: str, device: str):

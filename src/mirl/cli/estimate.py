@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mirl.cli._options import add_load_option, load_sources, names, parse_set
+from mirl.cli._options import add_load_option, load_sources, parse_set
 from mirl.cli._sweeps import add_execution_options, check_execution_arguments, run_sweep, writer
 
 ESTIMATE_OVERRIDES = {
@@ -19,53 +19,23 @@ ESTIMATE_OVERRIDES = {
 
 
 def cmd_estimate(args) -> int:
-    import dataclasses
-    import itertools
-
-    from mirl.estimation import EstimateSpec, summarize
-    from mirl.experiments import EXPERIMENTS
-    from mirl.results import load
+    from mirl.api import estimate_runs, runs_frame
+    from mirl.estimation import summarize
 
     load_sources(args.load)
     where = check_execution_arguments(args)
-    if args.experiment in EXPERIMENTS:
-        raise SystemExit(
-            f"mirl: --experiment {args.experiment} is the name of a registered experiment "
-            f"({EXPERIMENTS[args.experiment].reference or 'its own runs'}); estimates are stored "
-            "under a name of their own (default: estimate)"
-        )
     if args.seeds < 1:
         raise SystemExit("mirl: --seeds must be at least 1")
     settings = {k: getattr(args, k) for k in ESTIMATE_OVERRIDES if getattr(args, k) is not None}
     settings.update(parse_set(args.set))
-    # task, bound, critic and experiment have their own flags.
-    fields = {f.name for f in dataclasses.fields(EstimateSpec)} - {
-        "task",
-        "bound",
-        "critic",
-        "experiment",
-    }
-    unknown = sorted(set(settings) - fields)
-    if unknown:
-        raise SystemExit(
-            f"mirl: estimate has no setting {unknown}; its settings: {', '.join(sorted(fields))}"
-        )
-    combos = itertools.product(names(args.task), names(args.bound), names(args.critic))
     try:
-        specs = [
-            EstimateSpec(task=t, bound=b, critic=c, experiment=args.experiment, **settings)
-            for t, b, c in combos
-        ]
+        specs = estimate_runs(args.task, args.bound, args.critic, args.experiment, settings)
     except ValueError as err:
         raise SystemExit(f"mirl: {err}") from None
-    if not specs:
-        raise SystemExit("mirl: name at least one task, bound and critic")
     out = Path(args.out)
     with writer(out, args.command_line):
         ok = run_sweep(args, specs, list(range(args.seeds)), out, where)
-    runs = {s.run_id for s in specs}
-    table = summarize(load(out, args.experiment))
-    table = table[(table["experiment"] + "/" + table["name"]).isin(runs)]
+    table = summarize(runs_frame(out, specs))
     if not table.empty:
         print("\nheld-out estimate at the end of each level (mean, sd over seeds), nats:")
         for r in table.itertuples():

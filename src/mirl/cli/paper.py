@@ -67,31 +67,27 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
 
 
 def _sweep(args, experiments: Sequence[object]) -> tuple[object, list[int], list]:
-    """The device, seeds and run specs that ``args`` ask for; a one-line error if any is
-    invalid, before anything touches the disk."""
-    from mirl.experiments import PROFILES, select_runs
+    """The device, seeds and run specs that ``args`` ask for (``mirl.api``); a one-line
+    error if any is invalid, before anything touches the disk."""
+    from mirl.api import experiment_runs, seed_list
 
     where = check_execution_arguments(args)
-    seeds = list(range(PROFILES[args.profile].seeds if args.seeds is None else args.seeds))
-    if not seeds:
+    if args.seeds is not None and args.seeds < 1:
         raise SystemExit("mirl: --seeds must be at least 1")
     try:
-        specs = [s for e in experiments for s in e.specs(args.profile, _overrides(args))]
-        if args.runs is not None:
-            names = ", ".join(e.name for e in experiments)
-            specs = select_runs(specs, args.runs, f"{names} at --profile {args.profile}")
+        specs = experiment_runs(experiments, args.profile, _overrides(args), args.runs)
     except ValueError as err:
         raise SystemExit(f"mirl: {err}") from None
-    return where, seeds, specs
+    return where, seed_list(args.seeds, args.profile), specs
 
 
-def _experiments(refs: Sequence[str]) -> list:
-    """The experiments ``refs`` name (see ``mirl.experiments.resolve_experiment``); a
-    one-line error naming a wrong one."""
-    from mirl.experiments import resolve_experiment
+def _experiments(refs: Sequence[str] | None) -> list:
+    """The experiments ``refs`` name (``mirl.api.resolve_experiments``; None: the paper's);
+    a one-line error naming a wrong one."""
+    from mirl.api import resolve_experiments
 
     try:
-        return list({id(e): e for e in map(resolve_experiment, refs)}.values())
+        return resolve_experiments(refs)
     except ValueError as err:
         raise SystemExit(f"mirl: {err}") from None
 
@@ -101,7 +97,7 @@ def _experiment_names(arg: str | None) -> list:
     from mirl.experiments.paper import PAPER
 
     if arg is None:
-        return list(PAPER)
+        return _experiments(None)
     names = [n.strip() for n in arg.split(",")]
     if not any(names):
         raise SystemExit(
@@ -169,8 +165,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from mirl.paper.baseline import ensure_baseline
-    from mirl.report import plot_all, write_report
+    from mirl.api import write_outputs
 
     load_sources(args.load)
     where, seeds, specs = _sweep(args, _experiment_names(args.experiments))
@@ -178,13 +173,9 @@ def cmd_reproduce(args) -> int:
     with writer(out, args.command_line):
         ok = run_sweep(args, specs, seeds, out, where)
         try:
-            data = image_data(args.data, str(device(args.device)))
+            print(write_outputs(out, args.data, device(args.device)))
         except data_errors() as err:
             raise SystemExit(f"mirl: {err}") from None
-        ensure_baseline(out, data)
-        for path in plot_all(out):
-            print(path)
-        print(write_report(out))
     return 0 if ok else 1
 
 

@@ -1,13 +1,14 @@
 """Progress of a sweep: runs done / total, steps, rate and ETA.
 
-On a terminal a progress bar follows the training steps. Elsewhere (a log file, nohup,
-Slurm, CI) there is no bar: one line per finished job, and, while jobs train, a line
-every ``interval`` seconds (default one minute) with the steps done, the rate and the time
-left, so that a log shows a sweep alive long before its first job ends. The line is
-written when a job reports its steps (from the training loop's step callback) or when a
-backend waiting for its workers ticks, not from a thread: a second Python thread, even
-asleep, slowed CPU training down several times over in measurements here. ``quiet``
-silences all of it.
+On a terminal a progress bar follows the training steps, and in a Jupyter kernel a
+progress widget (``tqdm.auto``'s; its text form where ipywidgets is missing). Elsewhere (a
+log file, nohup, Slurm, CI) there is no bar: one line per finished job, and, while jobs
+train, a line every ``interval`` seconds (default one minute) with the steps done, the
+rate and the time left, so that a log shows a sweep alive long before its first job ends.
+The line is written when a job reports its steps (from the training loop's step
+callback) or when a backend waiting for its workers ticks, not from a thread: a second
+Python thread, even asleep, slowed CPU training down several times over in measurements
+here. ``quiet`` silences all of it.
 """
 
 from __future__ import annotations
@@ -51,11 +52,16 @@ class Progress:
         self.done_jobs = 0
         self.done_steps = 0  # steps of finished jobs
         self.interval = INTERVAL if interval is None else interval
-        self.bar = tqdm(
+        jupyter = _in_jupyter()
+        if jupyter:
+            from tqdm.auto import tqdm as bar
+        else:
+            bar = tqdm
+        self.bar = bar(
             total=self.total_steps,
             unit="step",
             file=self.stream,
-            disable=quiet or not _isatty(self.stream),
+            disable=quiet or not (jupyter or _isatty(self.stream)),
             dynamic_ncols=True,
             smoothing=0.05,
         )
@@ -145,6 +151,11 @@ class Progress:
 
     def close(self) -> None:
         self.bar.close()
+
+
+def _in_jupyter() -> bool:
+    """Whether this process is a Jupyter kernel (as ``tqdm.auto`` decides it)."""
+    return "ipykernel.zmqshell" in sys.modules
 
 
 def _isatty(stream: TextIO) -> bool:
