@@ -14,7 +14,7 @@ from mirl.results import load
 from mirl.results.store import ResultStore
 
 SEEDS = 3
-EXPECTED_STEPS = [0, 50]
+EXPECTED_STEPS = [0, 50, 100]  # every 50 steps, and the final model
 ARGS = [
     "run",
     "critic_impact",
