@@ -256,3 +256,172 @@ def test_off_a_terminal_a_progress_line_comes_while_a_run_trains(tmp_path, monke
     pattern = r"run 1/4 noniid/\S+ seeds 0: step 1/4; sweep 1/16 steps"
     assert any(re.search(pattern, line) for line in lines), lines
     assert all("ETA" in line for line in lines)
+
+
+# --- The bad inputs of issue 17: each one line, before anything is written ---------------
+
+
+def refusal(args: list[str]) -> str:
+    """The one-line message ``mirl ARGS`` exits with."""
+    with pytest.raises(SystemExit) as refused:
+        main(args)
+    text = str(refused.value.code)
+    assert text.startswith("mirl: ") and "\n" not in text, text
+    return text
+
+
+ESTIMATE = ["estimate", "--task", "bivariate-normal", "--bound", "infonce", "--seeds", "1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            [*ESTIMATE, "--experiment", "noniid"],
+            "experiment noniid is the name of a registered experiment",
+        ),
+        ([*RUN_SMOKE, "--set", "experiment=noniid"], "experiment=noniid is the name of a regist"),
+        ([*RUN_SMOKE, "--steps", "50", "--set", "steps=100"], "steps is given twice, as --steps"),
+        ([*ESTIMATE, "--batch-size", "8", "--set", "batch_size=16"], "batch_size is given twice"),
+        ([*RUN_SMOKE, "--set", "lr=0.1", "--set", "lr=0.2"], "--set lr is given twice"),
+        ([*RUN_SMOKE, "--set", "x=" + "[" * 100_000], "--set x: its value nests lists and obj"),
+        ([*RUN_SMOKE, "--set", "lr=" + "[" * 17 + "]" * 17], "more than 16 deep"),
+        ([*RUN_SMOKE, "--steps", str(10**12)], "steps must be at most 100,000,000"),
+        ([*ESTIMATE, "--steps", "1000000", "--evals", "1000000"], "evals must be at most 100,000"),
+    ],
+)
+def test_names_settings_and_values_that_cannot_work_are_refused(args, message, tmp_path):
+    out = tmp_path / "out"
+    assert message in refusal([*args, "--out", str(out)])
+    assert not out.exists()
+
+
+def test_a_run_may_keep_its_own_experiment_s_name():
+    from argparse import Namespace
+
+    from mirl.cli.paper import EXPERIMENT_OVERRIDES, _overrides
+
+    args = Namespace(set=["experiment=noniid"], **dict.fromkeys(EXPERIMENT_OVERRIDES))
+    assert _overrides(args, [Namespace(name="noniid")]) == {"experiment": "noniid"}
+
+
+def test_report_and_plot_go_past_a_foreign_run_stored_under_a_paper_experiment(tmp_path):
+    """Estimates stored under ``noniid`` (as ``mirl estimate --experiment noniid`` did, and the
+    Python API still may) and under ``critic_impact``, beside real noniid runs: the report
+    and the figures are made, and never crash on the whole directory."""
+    pytest.importorskip("matplotlib")
+    from mirl.estimation import EstimateSpec
+    from mirl.results import Sweep, writing
+
+    noniid = ["run", "noniid", "--profile", "smoke", "--data", "synthetic", "--seeds", "1"]
+    assert main([*noniid, "--out", str(tmp_path), "--quiet"]) == 0
+    tiny = {"steps": 4, "evals": 2, "heldout_size": 16, "batch_size": 8}
+    foreign = [
+        EstimateSpec(
+            "bivariate-normal", "nwj", experiment=name, critic_kwargs={"hidden": 4}, **tiny
+        )
+        for name in ("noniid", "critic_impact")
+    ]
+    with writing(tmp_path, "test"):
+        assert Sweep(foreign, [0], tmp_path).run("cpu", jobs=1, quiet=True).ok
+    assert main(["report", str(tmp_path)]) == 0
+    assert main(["plot", str(tmp_path)]) == 0
+    assert (tmp_path / "report.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("variable", "message"),
+    [
+        ("MIRL_THREADS", "MIRL_THREADS must be a positive integer, got 'abc'"),
+        ("MIRL_PROBE_WORKERS", "MIRL_PROBE_WORKERS must be an integer >= 0, got 'abc'"),
+    ],
+)
+def test_a_bad_environment_variable_is_named_once_before_any_worker_starts(
+    variable, message, tmp_path, monkeypatch
+):
+    monkeypatch.setenv(variable, "abc")
+    out = tmp_path / "out"
+    args = [*RUN_SMOKE, "--seeds", "2", "--group-size", "1", "--jobs", "2", "--out", str(out)]
+    assert refusal(args) == f"mirl: the environment variable {message}"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("task", "settings", "message"),
+    [
+        ("multinormal-dense", ['task_kwargs={"dim_x": 100000000, "dim_y": 2}'], "dim_x=100000000"),
+        ("staircase", ['task_kwargs={"dim": 10000000}'], r"dim=10000000 \(a 20000000 x 20000000"),
+        ("bivariate-normal", ["batch_size=100000", "heldout_size=100000"], "for batch_size and"),
+        ("bivariate-normal", ["heldout_size=1000000000"], "for heldout_size: the held-out pairs"),
+        ("bivariate-normal", ['critic_kwargs={"hidden": 10000000}'], "for critic_kwargs: the cr"),
+    ],
+)
+def test_estimates_too_large_for_memory_are_refused_naming_the_setting(
+    task, settings, message, tmp_path
+):
+    args = ["estimate", "--task", task, "--bound", "infonce", "--seeds", "8"]
+    out = tmp_path / "out"
+    text = refusal([*args, *(a for s in settings for a in ("--set", s)), "--out", str(out)])
+    assert re.search(message, text), text
+    assert re.search(
+        r"needs about [\d,.]+ GB of memory.*; this machine has [\d,.]+ GB availa", text
+    )
+    assert not out.exists()
+
+
+def test_the_memory_a_group_needs_is_checked_against_what_the_machine_has(monkeypatch):
+    """``--steps 99999999`` is a valid setting, whose training bound of every step takes
+    3.2 GB for 8 seeds: refused on a machine with 1 GB, by name."""
+    import mirl._memory
+
+    monkeypatch.setattr(mirl._memory, "available_memory", lambda device="cpu": 10**9)
+    text = refusal([*ESTIMATE, "--seeds", "8", "--steps", "99999999"])
+    assert text.endswith(
+        "8 seeds at once, needs about 3.5 GB of memory (3.2 GB for steps: every step's training "
+        "bound); this machine has 1.0 GB available"
+    )
+
+
+def test_a_task_whose_covariance_does_not_fit_is_refused_before_it_is_built(monkeypatch):
+    import mirl._memory
+    from mirl.tasks import multinormal_dense
+
+    monkeypatch.setattr(mirl._memory, "available_memory", lambda device="cpu": 10**9)
+    with pytest.raises(ValueError, match=r"dim_x=20000, dim_y=2 \(a 20002 x 20002 covariance\) "):
+        multinormal_dense(20000, 2)  # 25.6 GB: the kernel killed it
+
+
+@pytest.mark.parametrize("command", ["run", "estimate", "reproduce", "report", "plot", "bench"])
+def test_an_over_long_output_name_is_one_line_before_anything_is_written(command, tmp_path):
+    long = tmp_path / ("a" * 300) / "out"
+    args = {
+        "run": [*RUN_SMOKE, "--out", str(long)],
+        "estimate": [*ESTIMATE, "--out", str(long)],
+        "reproduce": ["reproduce", "--profile", "smoke", "--data", "synthetic", "--out", str(long)],
+        "report": ["report", str(long)],
+        "plot": ["plot", str(long)],
+        "bench": ["bench", "--busy", "--out", str(long)],
+    }[command]
+    text = refusal(args)
+    assert re.search(
+        r"has a name of 300 bytes, 'a+\.\.\.a+'; this file system allows at most", text
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["reproduce", "report"])
+def test_a_report_directory_whose_name_is_not_utf8_is_one_line(command, tmp_path):
+    odd = os.path.join(os.fsdecode(tmp_path), os.fsdecode(b"results-\xff"))
+    args = ["reproduce", "--profile", "smoke", "--data", "synthetic", "--out", odd]
+    text = refusal(args if command == "reproduce" else ["report", odd])
+    assert text.endswith(
+        "results-\\xff' is not UTF-8 text, which report.html names its directory in; "
+        "use a UTF-8 name"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_estimate_whose_seeds_all_failed_says_so_without_a_traceback(tmp_path, capsys):
+    args = [*ESTIMATE, "--bound", "nwj", "--lr", "1e9", "--steps", "200", "--evals", "2"]
+    assert main([*args, "--set", "heldout_size=64", "--out", str(tmp_path), "--quiet"]) == 1
+    assert "trained 0 seed runs, skipped 0 already done, 1 failed" in capsys.readouterr().out

@@ -97,11 +97,47 @@ def test_projection_can_be_redone_from_stored_records(records, tmp_path, capsys)
     assert "paper profile, torch probe, stacked steps, groups of 2" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("content", ["", "[{}]", '{"kind": 1}', "[]"])
-def test_projection_of_a_bad_file_is_a_one_line_error(tmp_path, content):
+STEP = {"kind": "train_step", "item": "noniid/noniid-infonce", "mode": "stacked", "seeds": 2}
+STEP |= {"ms_per_step": 1.5, "device": "cpu"}
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", r"it is not JSON \(Expecting value, line 1\)"),
+        (b"\xff\xfe", r"it is not a JSON file \(not UTF-8 text\)"),
+        (b"null", "it is not a list of records, as mirl bench --out writes them"),
+        (b'{"kind": 1}', "it is not a list of records"),
+        (b"[1, 2]", "it is not a list of records"),
+        (b"[{}]", "record 0 has no kind"),
+        (b"[]", r"it holds no timed training steps \(kind train_step\): nothing to project"),
+        (b'[{"kind": "step"}]', "it holds no timed training steps"),
+        (
+            json.dumps([{**STEP, "seeds": 0}]).encode(),
+            r"record 0 \(train_step\) has no valid 'seeds': got 0",
+        ),
+        (
+            json.dumps([{**STEP, "ms_per_step": "x"}]).encode(),
+            r"record 0 \(train_step\) has no valid 'ms_per_step': got 'x'",
+        ),
+        (json.dumps([STEP, {"kind": "probe"}]).encode(), r"record 1 \(probe\) has no valid 'item'"),
+    ],
+)
+def test_projection_of_a_bad_file_is_a_one_line_error_in_words(tmp_path, content, reason):
     path = tmp_path / "bench.json"
-    path.write_text(content)
-    with pytest.raises(SystemExit, match="mirl: cannot read bench records"):
+    path.write_bytes(content)
+    with pytest.raises(SystemExit, match=f"^mirl: cannot read bench records from .*: {reason}"):
         main(["bench", "--project", str(path)])
-    with pytest.raises(SystemExit, match="mirl: cannot read bench records"):
-        main(["bench", "--project", str(tmp_path / "missing.json")])
+
+
+@pytest.mark.parametrize(("name", "reason"), [("missing.json", "No such file"), ("", "Is a dir")])
+def test_projection_of_a_file_it_cannot_read_names_why(tmp_path, name, reason):
+    with pytest.raises(SystemExit, match=f"^mirl: cannot read bench records from .*: {reason}"):
+        main(["bench", "--project", str(tmp_path / name)])
+
+
+def test_a_file_of_good_records_is_projected(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps([STEP]))
+    assert main(["bench", "--project", str(path)]) == 0
+    assert "paper profile, torch probe, stacked steps, groups of 2" in capsys.readouterr().out

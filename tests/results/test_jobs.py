@@ -172,3 +172,37 @@ def cmdline(pid: int) -> str:
     with contextlib.suppress(OSError):
         return Path(f"/proc/{pid}/cmdline").read_text()
     return ""
+
+
+@pytest.mark.slow
+def test_ctrl_c_with_jobs_is_one_line_and_the_rerun_resumes(tmp_path):
+    """Ctrl-C reaches the whole process group, workers included: they end without a
+    traceback, the main process says in one line what it stored, and the same command
+    resumes from there."""
+    args = ["run", "critic_impact", "--profile", "smoke", "--data", "synthetic", "--seeds", "2"]
+    args += ["--group-size", "1", "--jobs", "2", "--device", "cpu", "--quiet"]
+    args += ["--out", str(tmp_path)]
+    command = [sys.executable, "-m", "mirl.cli", *args]
+    env = {**os.environ, "MIRL_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own process group, as a terminal's job is
+    )
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.rglob("seed-*.json")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and stdout == "", stderr
+    stored = len(list(tmp_path.rglob("seed-*.json")))
+    assert "Traceback" not in stderr and stderr.count("\n") == 1, stderr
+    assert stderr.startswith(f"mirl: interrupted: {stored} seed")
+    assert ResultStore(tmp_path).scan()[1] == []  # nothing stored is damaged
+    resumed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"skipped {stored} already done" in resumed.stdout

@@ -3,6 +3,11 @@ measured steps and evaluations."""
 
 from __future__ import annotations
 
+import json
+import math
+import os
+from pathlib import Path
+
 import torch
 
 from mirl.bench.items import item_specs
@@ -13,6 +18,50 @@ from mirl.experiments.paper import PAPER
 from mirl.runtime.run_spec import RunSpec
 
 PROBE_WIDTHS = (100, VIEW_DIM)
+
+PROJECTED_FIELDS: dict[str, dict[str, type]] = {
+    "train_step": {"item": str, "mode": str, "seeds": int, "ms_per_step": float, "device": str},
+    "evaluation": {"item": str, "seeds": int, "seconds": float},
+    "probe": {"item": str, "saga_seconds_per_seed": float, "saga_workers": int},
+}
+"""What the projection reads of each kind of record (it reads no other kinds): a count is an
+integer >= 1, a time a finite number >= 0."""
+
+
+def read_records(path: str | os.PathLike) -> list[dict]:
+    """The records that ``mirl bench --out`` wrote to ``path``, checked for what the
+    projection reads of them (``PROJECTED_FIELDS``, and at least one timed step). A
+    ValueError says what is wrong in words (an OSError if the file cannot be read)."""
+    try:
+        records = json.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError("it is not a JSON file (not UTF-8 text)") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"it is not JSON ({err.msg}, line {err.lineno})") from None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise ValueError("it is not a list of records, as mirl bench --out writes them")
+    for i, record in enumerate(records):
+        kind = record.get("kind")
+        if not isinstance(kind, str):
+            raise ValueError(f"record {i} has no kind")
+        for name, wanted in PROJECTED_FIELDS.get(kind, {}).items():
+            if not _valid(record.get(name), wanted):
+                raise ValueError(
+                    f"record {i} ({kind}) has no valid {name!r}: got {record.get(name)!r}"
+                )
+    if not any(r["kind"] == "train_step" for r in records):
+        raise ValueError("it holds no timed training steps (kind train_step): nothing to project")
+    return records
+
+
+def _valid(value: object, wanted: type) -> bool:
+    if wanted is str:
+        return isinstance(value, str) and bool(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if wanted is int:
+        return isinstance(value, int) and value >= 1
+    return math.isfinite(value) and value >= 0
 
 
 def probe_width(spec: RunSpec) -> int:
@@ -104,7 +153,7 @@ def probe_seconds(records: list[dict]) -> dict[str, float]:
     """Saga's seconds per fit by code width (``dim100``, ``dim392``) and its thread count,
     from the probe records (empty if there are none)."""
     probes = [r for r in records if r["kind"] == "probe"]
-    seconds = {r["item"].split("/")[1]: r["saga_seconds_per_seed"] for r in probes}
+    seconds = {r["item"].rpartition("/")[2]: r["saga_seconds_per_seed"] for r in probes}
     if probes:
         seconds["workers"] = probes[0]["saga_workers"]
     return seconds

@@ -6,18 +6,27 @@ import json
 import sys
 from pathlib import Path
 
-from mirl.cli._options import add_data_option, add_load_option, device, image_data, load_sources
+from mirl.cli._options import (
+    add_data_option,
+    add_load_option,
+    device,
+    image_data,
+    load_sources,
+    writable_path,
+)
 
 
 def cmd_bench(args) -> int:
     from mirl._files import atomic_write
     from mirl.bench import largest_group, project_paper_profile, run_bench, table
     from mirl.bench.busy import bench_busy
-    from mirl.bench.projection import probe_seconds
+    from mirl.bench.projection import probe_seconds, read_records
     from mirl.experiments import EXPERIMENTS
     from mirl.experiments.paper import PAPER
 
     load_sources(args.load)
+    if args.out:
+        writable_path(args.out, "--out")
 
     def write(records: list[dict]) -> None:  # partial results survive an interruption
         if args.out:
@@ -25,15 +34,14 @@ def cmd_bench(args) -> int:
 
     if args.project:  # re-project from stored records (e.g. of an interrupted run)
         try:
-            records = json.loads(Path(args.project).read_text())
-            measured = [r for r in records if r["kind"] != "projection"]
-            k = largest_group(measured)
-            probes = probe_seconds(measured)
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            raise SystemExit(
-                f"mirl: cannot read bench records from {args.project}: {err}"
-            ) from None
-        print(table(project_paper_profile(measured, k, probes)))
+            records = read_records(args.project)
+        except (OSError, ValueError) as err:
+            reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+            message = f"mirl: cannot read bench records from {args.project}: {reason}"
+            raise SystemExit(message) from None
+        measured = [r for r in records if r["kind"] != "projection"]
+        k = largest_group(measured)
+        print(table(project_paper_profile(measured, k, probe_seconds(measured))))
         return 0
     if args.busy:
         records = bench_busy()

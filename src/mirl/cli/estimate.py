@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from mirl.cli._options import add_load_option, load_sources, parse_set
+from mirl.cli._options import add_load_option, load_sources, merge_settings, writable_path
 from mirl.cli._sweeps import add_execution_options, check_execution_arguments, run_sweep, writer
 
 ESTIMATE_OVERRIDES = {
@@ -20,19 +18,19 @@ ESTIMATE_OVERRIDES = {
 
 def cmd_estimate(args) -> int:
     from mirl.api import estimate_runs, runs_frame
-    from mirl.estimation import summarize
+    from mirl.estimation import check_group_memory, summarize
 
     load_sources(args.load)
     where = check_execution_arguments(args)
     if args.seeds < 1:
         raise SystemExit("mirl: --seeds must be at least 1")
-    settings = {k: getattr(args, k) for k in ESTIMATE_OVERRIDES if getattr(args, k) is not None}
-    settings.update(parse_set(args.set))
+    settings = merge_settings({k: getattr(args, k) for k in ESTIMATE_OVERRIDES}, args.set)
     try:
         specs = estimate_runs(args.task, args.bound, args.critic, args.experiment, settings)
+        check_group_memory(specs, min(args.group_size or args.seeds, args.seeds), where)
     except ValueError as err:
         raise SystemExit(f"mirl: {err}") from None
-    out = Path(args.out)
+    out = writable_path(args.out, "--out")
     with writer(out, args.command_line):
         ok = run_sweep(args, specs, list(range(args.seeds)), out, where)
     table = summarize(runs_frame(out, specs))

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import sys
 
-from mirl.cli._options import add_load_option, load_sources
+from mirl.cli._options import add_load_option, load_sources, writable_path
 
 
 def cmd_plot(args) -> int:
     from mirl.report import plot_all
 
     load_sources(args.load)
+    writable_path(args.dir, "the directory")
     try:
         paths = plot_all(args.dir)
     except OSError as err:  # no such directory, or a file
@@ -27,6 +28,7 @@ def cmd_report(args) -> int:
     from mirl.report import write_report
 
     load_sources(args.load)
+    writable_path(args.dir, "the directory", report=True)
     try:
         print(write_report(args.dir))
     except OSError as err:  # no such directory, or a file, or one it cannot write

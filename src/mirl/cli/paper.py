@@ -6,7 +6,6 @@ import argparse
 import math
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from mirl.cli._options import (
     add_data_option,
@@ -15,7 +14,8 @@ from mirl.cli._options import (
     device,
     image_data,
     load_sources,
-    parse_set,
+    merge_settings,
+    writable_path,
 )
 from mirl.cli._sweeps import add_execution_options, check_execution_arguments, run_sweep, writer
 
@@ -29,9 +29,20 @@ EXPERIMENT_OVERRIDES = {
 }
 
 
-def _overrides(args) -> dict:
-    overrides = {k: getattr(args, k) for k in EXPERIMENT_OVERRIDES if getattr(args, k) is not None}
-    overrides.update(parse_set(args.set))
+def _overrides(args, experiments: Sequence[object]) -> dict:
+    """The run settings of the flags and of ``--set``. Renaming the runs of ``experiments``
+    to a registered experiment's name (``--set experiment=noniid``) is refused: they would be
+    stored, plotted and reported as that experiment's."""
+    from mirl.experiments import EXPERIMENTS
+
+    overrides = merge_settings({k: getattr(args, k) for k in EXPERIMENT_OVERRIDES}, args.set)
+    name = overrides.get("experiment")
+    if name in EXPERIMENTS and any(e.name != name for e in experiments):
+        raise SystemExit(
+            f"mirl: --set experiment={name} is the name of a registered experiment "
+            f"({EXPERIMENTS[name].reference or 'its own runs'}); store these runs under a name "
+            "of their own"
+        )
     return overrides
 
 
@@ -75,7 +86,7 @@ def _sweep(args, experiments: Sequence[object]) -> tuple[object, list[int], list
     if args.seeds is not None and args.seeds < 1:
         raise SystemExit("mirl: --seeds must be at least 1")
     try:
-        specs = experiment_runs(experiments, args.profile, _overrides(args), args.runs)
+        specs = experiment_runs(experiments, args.profile, _overrides(args, experiments), args.runs)
     except ValueError as err:
         raise SystemExit(f"mirl: {err}") from None
     return where, seed_list(args.seeds, args.profile), specs
@@ -159,7 +170,7 @@ def cmd_baseline(args) -> int:
 def cmd_run(args) -> int:
     load_sources(args.load)
     where, seeds, specs = _sweep(args, _experiments([args.experiment]))
-    out = Path(args.out or f"results/{args.profile}")
+    out = writable_path(args.out or f"results/{args.profile}", "--out")
     with writer(out, args.command_line):
         return 0 if run_sweep(args, specs, seeds, out, where) else 1
 
@@ -169,7 +180,7 @@ def cmd_reproduce(args) -> int:
 
     load_sources(args.load)
     where, seeds, specs = _sweep(args, _experiment_names(args.experiments))
-    out = Path(args.out or f"results/{args.profile}")
+    out = writable_path(args.out or f"results/{args.profile}", "--out", report=True)
     with writer(out, args.command_line):
         ok = run_sweep(args, specs, seeds, out, where)
         try:

@@ -21,7 +21,15 @@ from mirl.estimation.spec import (
     staircase_levels,
 )
 from mirl.estimation.summary import summarize
-from mirl.estimation.trainer import HELDOUT, TRAIN, EstimateTrainer, PairStream, seed_pairs
+from mirl.estimation.trainer import (
+    HELDOUT,
+    TRAIN,
+    EstimateTrainer,
+    PairStream,
+    check_group_memory,
+    group_memory,
+    seed_pairs,
+)
 
 __all__ = [
     "FAMILIES",
@@ -32,8 +40,10 @@ __all__ = [
     "EstimateTrainer",
     "Levels",
     "PairStream",
+    "check_group_memory",
     "cubic_staircase_levels",
     "estimate",
+    "group_memory",
     "resolve_task",
     "seed_pairs",
     "staircase_levels",

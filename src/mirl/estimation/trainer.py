@@ -20,10 +20,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from mirl._memory import GB, check_memory
+from mirl.critics import build_critic
 from mirl.estimation.spec import EstimateSpec
 from mirl.runtime.critic_trainer import CriticTrainer, critic_step_cost
 from mirl.runtime.kinds import Kind, register_kind
 from mirl.runtime.loop import SeedGroup, Values
+from mirl.runtime.run_spec import on_meta, saved_for_backward
 from mirl.runtime.streams import BatchStream, NormalStream, Stream, generators
 from mirl.tasks import Task
 
@@ -157,6 +160,53 @@ class EstimateTrainer(CriticTrainer):
         if self.spec.heldout_size is not None:
             values["estimate"] = self.heldout_estimate(level)[alive].cpu().numpy()
         return values
+
+
+FLOAT32, FLOAT64 = 4, 8
+"""Bytes of a float32 (what trains) and of a float64 (what tasks draw in)."""
+
+
+def group_memory(spec: EstimateSpec, seeds: int) -> dict[str, int]:
+    """Bytes that ``EstimateTrainer`` holds while it trains ``seeds`` seeds of ``spec``
+    together, by what holds them, each named with the setting that sizes it: the critics with
+    their gradients and Adam's moments, a step's activations (as autograd keeps them, and
+    their gradients), the pairs or normals drawn ahead, the training sets, the held-out
+    pairs, and every step's training bound."""
+    levels, k, b = spec.levels, seeds, spec.batch_size
+    d, n_levels = levels.dim_x + levels.dim_y, len(levels.tasks)
+
+    def build() -> torch.nn.Module:
+        return build_critic(spec.critic, levels.dim_x, levels.dim_y, **spec.critic_kwargs)
+
+    parameters = sum(p.numel() for p in on_meta(build).parameters())
+    activations = saved_for_backward(build, (b, levels.dim_x), (b, levels.dim_y))
+    need = {
+        "critic_kwargs: the critics and Adam's state": 4 * FLOAT32 * k * parameters,
+        "batch_size and critic_kwargs: a step's activations": 2 * k * activations,
+        "steps: every step's training bound": FLOAT32 * k * spec.steps,
+    }
+    if spec.sampler is not None:
+        need["batch_size: the normals drawn ahead"] = FLOAT32 * k * 256 * (b + 1) * d
+    elif spec.train_size is None:  # a chunk for the group, drawn seed by seed in float64
+        need["batch_size: the pairs drawn ahead"] = (FLOAT32 * k + FLOAT64) * CHUNK_STEPS * b * d
+    else:
+        need["train_size: the training sets"] = FLOAT32 * n_levels * k * spec.train_size * d
+    if spec.heldout_size is not None:
+        need["heldout_size: the held-out pairs"] = FLOAT32 * n_levels * k * spec.heldout_size * d
+    return need
+
+
+def check_group_memory(
+    specs: Sequence[EstimateSpec], seeds: int, device: torch.device | str
+) -> None:
+    """A ValueError for the first of ``specs`` whose group of ``seeds`` seeds would not fit in
+    the memory of ``device`` (``group_memory``), naming the run and the setting that needs the
+    most: refused before anything trains, not failed deep inside training."""
+    for spec in specs:
+        need = group_memory(spec, seeds)
+        setting, most = max(need.items(), key=lambda item: item[1])
+        what = f"{spec.run_id}, {seeds} seeds at once,"
+        check_memory(sum(need.values()), what, device, f"{most / GB:,.1f} GB for {setting}")
 
 
 def _example() -> EstimateSpec:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from mirl.paper.baseline import read_baseline
 from mirl.results.store import Record, ResultStore, skipped
-from mirl.results.table import FIRST_COLUMNS, from_colab, tidy_frame
+from mirl.results.table import FIRST_COLUMNS, from_colab, results_dir, tidy_frame
 
 
 @dataclass
@@ -46,17 +46,6 @@ class FigureData:
             colab=self.colab,
             baseline=self.baseline,
         )
-
-
-def results_dir(root: str | os.PathLike) -> Path:
-    """``root`` as a path, if it is an existing directory; else ``FileNotFoundError`` or
-    ``NotADirectoryError`` with a message fit for a one-line error."""
-    path = Path(root)
-    if not path.exists():
-        raise FileNotFoundError(f"no results directory {str(path)!r}: it does not exist")
-    if not path.is_dir():
-        raise NotADirectoryError(f"{str(path)!r} is a file, not a results directory")
-    return path
 
 
 def load_paper_results(root: str | os.PathLike) -> Any | None:

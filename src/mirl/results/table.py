@@ -19,6 +19,7 @@ import functools
 import json
 import os
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -28,6 +29,10 @@ from mirl.runtime.kinds import spec_from_dict
 
 FIRST_COLUMNS = ["experiment", "name", "kind", "seed", "step", "label"]
 """The columns every tidy table starts with, present even when it is empty."""
+
+TEXT_COLUMNS = ("experiment", "name", "kind", "label")
+"""Those of ``FIRST_COLUMNS`` that hold text: an empty table keeps them as text (``object``),
+so that ``frame["experiment"] + "/" + frame["name"]`` works on it as on any other."""
 
 COLAB_NAMES = {
     "experiment": "exp_name",
@@ -79,15 +84,25 @@ def load(
     docstring).
 
     Failed seeds have no rows (see ``failures``); corrupt records are skipped with a warning.
-    Raises ``FileNotFoundError`` if ``root`` is not a directory.
+    Raises ``FileNotFoundError`` if ``root`` does not exist and ``NotADirectoryError`` if it
+    is a file (``results_dir``): an empty table would read as "nothing trained yet".
     """
-    if not os.path.isdir(root):
-        raise FileNotFoundError(f"no results directory {os.fspath(root)!r}")
-    records, corrupt = ResultStore(root).scan(experiment)
+    records, corrupt = ResultStore(results_dir(root)).scan(experiment)
     for _path, problem in corrupt:
         warnings.warn(skipped(problem), stacklevel=2)
     frame = tidy_frame(records)
     return with_colab_columns(frame) if colab_columns else frame
+
+
+def results_dir(root: str | os.PathLike) -> Path:
+    """``root`` as a path, if it is an existing directory; else ``FileNotFoundError`` or
+    ``NotADirectoryError`` with a message fit for a one-line error."""
+    path = Path(root)
+    if not path.exists():
+        raise FileNotFoundError(f"no results directory {str(path)!r}: it does not exist")
+    if not path.is_dir():
+        raise NotADirectoryError(f"{str(path)!r} is a file, not a results directory")
+    return path
 
 
 def tidy_frame(records: list[Record]) -> pd.DataFrame:
@@ -96,7 +111,7 @@ def tidy_frame(records: list[Record]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     for column in FIRST_COLUMNS:
         if column not in frame:
-            frame[column] = pd.Series(dtype=float)
+            frame[column] = pd.Series(dtype=object if column in TEXT_COLUMNS else float)
     return frame[FIRST_COLUMNS + [c for c in frame.columns if c not in FIRST_COLUMNS]]
 
 

@@ -22,7 +22,7 @@ import math
 import re
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import torch
@@ -36,6 +36,15 @@ from mirl.objectives import maximize, target
 from mirl.probe import PROBES
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+MAX_STEPS = 10**8
+"""The most training steps a run takes: 5,000 times the paper's 20,000, over a day at a
+millisecond a step. More is a typo (``--steps 10**12``) that would train for years or fail
+deep inside, where a run's per-step arrays are allocated."""
+
+MAX_EVALS = 10**5
+"""The most evaluations a run takes: each is a row of every record (the paper's runs have
+21)."""
 
 
 def _type_error(name: str, value: Any, hint: Any) -> ValueError:
@@ -124,6 +133,11 @@ def positive_int(value: int, name: str) -> None:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
+def at_most(value: int, limit: int, name: str) -> None:
+    if value > limit:
+        raise ValueError(f"{name} must be at most {limit:,}, got {value:,}")
+
+
 def positive(value: float, name: str) -> None:
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
@@ -142,6 +156,26 @@ def on_meta(build: Callable[[], Any]) -> Any:
             return build()
         except (TypeError, RuntimeError) as err:
             raise ValueError(str(err)) from None
+
+
+def saved_for_backward(build: Callable[[], torch.nn.Module], *shapes: Sequence[int]) -> int:
+    """Bytes of the tensors that autograd keeps for the backward pass of one forward pass of
+    ``build()`` on float inputs of ``shapes``, the parameters aside: a training step's
+    activations. Measured on the meta device (no memory, no time), so that a batch or a
+    width too large for the device is refused before anything trains."""
+    saved: dict[int, Tensor] = {}
+
+    def keep(tensor: Tensor) -> Tensor:
+        saved[id(tensor)] = tensor  # holding it keeps its id from being reused
+        return tensor
+
+    with torch.random.fork_rng(devices=[]), torch.device("meta"):
+        module = build()
+        parameters = {id(p) for p in module.parameters()}
+        inputs = [torch.empty(*shape) for shape in shapes]
+        with torch.autograd.graph.saved_tensors_hooks(keep, lambda tensor: tensor):
+            module(*inputs)
+    return sum(t.nelement() * t.element_size() for i, t in saved.items() if i not in parameters)
 
 
 KWARGS_FIELDS = {
@@ -178,6 +212,8 @@ class RunSpec:
             )
         positive_int(self.steps, "steps")
         positive_int(self.evals, "evals")
+        at_most(self.steps, MAX_STEPS, "steps")
+        at_most(self.evals, MAX_EVALS, "evals")
         if self.evals > self.steps:
             raise ValueError(f"evals ({self.evals}) cannot exceed steps ({self.steps})")
         fields = set(field_names(self))

@@ -19,6 +19,7 @@ from mirl.tasks._distributions import (
     SplitNormal,
     SplitStudentT,
     check_correlation,
+    check_covariance_size,
     check_dim,
 )
 from mirl.tasks._maps import (
@@ -62,6 +63,7 @@ def _check_finite(value: float, name: str) -> float:
 def _dense(dim_x: int, dim_y: int, off_diag: float) -> np.ndarray:
     """``(1 - off_diag) I + off_diag 11^T``, positive definite iff -1/(d-1) < off_diag < 1."""
     d = check_dim(dim_x, "dim_x") + check_dim(dim_y, "dim_y")
+    check_covariance_size(d, f"dim_x={dim_x}, dim_y={dim_y}")
     if not -1.0 / (d - 1) < off_diag < 1.0:
         raise ValueError(
             f"off_diag must lie in ({-1.0 / (d - 1):.6g}, 1) for a positive-definite "
@@ -91,6 +93,7 @@ def staircase(mi: float, dim: int = STAIRCASE_DIM) -> Task:
     References: Poole et al. (2019), "On Variational Bounds of Mutual Information", Sec. 4.
     """
     rho = staircase_rho(mi, dim)
+    check_covariance_size(2 * dim, f"dim={dim}")
     eye = np.eye(dim)
     base = SplitNormal(np.block([[eye, rho * eye], [rho * eye, eye]]), dim)
     suffix = "" if dim == STAIRCASE_DIM else f"-{dim}d"
@@ -148,15 +151,15 @@ def multinormal_sparse(
 
     References: Czyz et al. (2023), "Beyond Normal", Section 3 (sparse interactions).
     """
-    check_dim(dim_x, "dim_x")
-    check_dim(dim_y, "dim_y")
+    d = check_dim(dim_x, "dim_x") + check_dim(dim_y, "dim_y")
+    check_covariance_size(d, f"dim_x={dim_x}, dim_y={dim_y}")
     if isinstance(n_interacting, bool) or not 0 <= n_interacting <= min(dim_x, dim_y):
         raise ValueError(
             f"n_interacting must be an integer in [0, min(dim_x, dim_y)], got {n_interacting!r}"
         )
     s2 = _check_finite(strength, "strength") ** 2
     rho = s2 / (1.0 + s2)
-    cov = np.eye(dim_x + dim_y)
+    cov = np.eye(d)
     for i in range(n_interacting):
         cov[i, dim_x + i] = cov[dim_x + i, i] = rho
     return Task(
@@ -172,11 +175,12 @@ def student_identity(dim_x: int, dim_y: int, df: float) -> Task:
 
     References: Czyz et al. (2023), "Beyond Normal", Section 3; Arellano-Valle et al. (2013).
     """
-    dispersion = np.eye(check_dim(dim_x, "dim_x") + check_dim(dim_y, "dim_y"))
+    d = check_dim(dim_x, "dim_x") + check_dim(dim_y, "dim_y")
+    check_covariance_size(d, f"dim_x={dim_x}, dim_y={dim_y}")
     return Task(
         name=f"student-identity-{dim_x}-{dim_y}-{_df(df)}",
         description=f"{dim_x}x{dim_y} Student-t, identity dispersion, df {df:g}",
-        base=SplitStudentT(dispersion, dim_x, df),
+        base=SplitStudentT(np.eye(d), dim_x, df),
     )
 
 

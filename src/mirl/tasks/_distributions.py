@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from mirl._memory import check_memory
+
 
 class Distribution(Protocol):
     """A joint law of ``(X, Y)`` with known MI: what a ``Task`` samples before its maps."""
@@ -36,6 +38,19 @@ def check_dim(value: int, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     return int(value)
+
+
+COVARIANCE_BYTES = 64
+"""Peak bytes per entry of a task's ``d x d`` covariance while the task is built, as
+measured: the float64 matrix, its Cholesky factor, the blocks copied for their
+log-determinants, and the Python floats of the tuple a distribution keeps it as."""
+
+
+def check_covariance_size(d: int, settings: str) -> None:
+    """A ValueError, naming the ``settings`` that ask for it, if a ``d x d`` covariance would
+    not fit in this machine's memory while the task is built (``COVARIANCE_BYTES`` per
+    entry): refused at once rather than killed by the kernel, or a numpy traceback."""
+    check_memory(COVARIANCE_BYTES * d * d, f"a task with {settings} (a {d} x {d} covariance)")
 
 
 def check_correlation(value: float, name: str) -> float:

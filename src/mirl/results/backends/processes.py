@@ -9,14 +9,19 @@ their steps and results back to the sweep's sink, which writes every record in t
 process and shows one progress display over all of them. A worker that dies (killed, out
 of memory) is reported, replaced, and its job redone, up to ``max_retries`` times; what was
 stored before is never touched.
+
+Ctrl-C reaches every process of the terminal's group: a worker then ends quietly (exit code
+130, no traceback), and the main process alone says, in one line, what was stored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import queue
+import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -97,16 +102,44 @@ def _worker_main(
     inbox: Any, messages: Any, context: Context, threads: int, probe_threads: int
 ) -> None:
     """A worker process: train the jobs it is sent until it is sent None, or until the
-    process that sends them is gone (killed: nobody would store what it trains)."""
-    configure_threads(threads)
-    load_sources(context.sources)
-    pool = ThreadPoolExecutor(probe_threads) if probe_threads else None
-    parent = multiprocessing.parent_process()
-    while (item := _next_job(inbox, parent)) is not None:
-        job_id, payload = item
-        reporter = _StepReporter(messages, job_id, parent)
-        results, meta = run_job(unpack(payload, context), context, reporter, pool)
-        messages.put(("done", job_id, (results, {**meta, "backend": "processes"})))
+    process that sends them is gone (killed: nobody would store what it trains). Started
+    with SIGINT ignored (``_sigint_ignored``), it takes Ctrl-C from here on, and ends on it
+    quietly: the main process, interrupted too, reports."""
+    pool = None
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        configure_threads(threads)
+        load_sources(context.sources)
+        pool = ThreadPoolExecutor(probe_threads) if probe_threads else None
+        parent = multiprocessing.parent_process()
+        while (item := _next_job(inbox, parent)) is not None:
+            job_id, payload = item
+            reporter = _StepReporter(messages, job_id, parent)
+            results, meta = run_job(unpack(payload, context), context, reporter, pool)
+            messages.put(("done", job_id, (results, {**meta, "backend": "processes"})))
+    except KeyboardInterrupt:
+        messages.cancel_join_thread()  # the main process reads no more: do not wait on it
+        raise SystemExit(128 + signal.SIGINT) from None
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored in this process while a worker starts: the worker inherits it, so
+    that a Ctrl-C while it imports torch does not print a traceback from there
+    (``_worker_main`` takes SIGINT back once it runs). Outside the main thread, signals are
+    not this code's to change."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _next_job(inbox: Any, parent: Any) -> Any:
@@ -172,7 +205,8 @@ class WorkerProcesses:
             process = spawn_context.Process(
                 target=_worker_main, args=(inbox, messages, *config), daemon=True
             )
-            process.start()
+            with _sigint_ignored():
+                process.start()
             workers.append(_Worker(process, inbox))
 
         def lost(worker: _Worker) -> None:
