@@ -47,6 +47,20 @@ def test_convnet_matches_the_tensorflow_architecture():
         ConvNet(in_dim=100, height=14)
 
 
+def test_a_convnet_with_a_narrow_first_convolution_keeps_the_rank_of_its_code():
+    torch.manual_seed(0)
+    narrow = ConvNet(channels=16, channels2=128)
+    assert narrow.conv1.weight.shape[:2] == (16, 1) and narrow.conv2.weight.shape[:2] == (128, 16)
+    x = torch.rand(300, 392)
+
+    def rank(codes: torch.Tensor) -> int:  # of the centred codes (the head adds a bias)
+        return int(torch.linalg.matrix_rank(codes - codes.mean(0), rtol=1e-4))
+
+    assert rank(narrow(x)) == 100  # the 128 pooled features span the 100-d code
+    # Pooled to fewer features than the code has, the code cannot fill it.
+    assert rank(ConvNet(channels=16)(x)) <= 32
+
+
 def test_layer_norm_adds_eps_to_the_population_std():
     norm = LayerNorm(3, eps=1e-6)
     with torch.no_grad():

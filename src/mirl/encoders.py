@@ -104,9 +104,11 @@ class LayerNorm(Stackable):
 
 class ConvNet(Stackable):
     """The paper's ConvNet for a half image: reshape to 1 x height x (in_dim / height), two
-    5x5 stride-2 ReLU convolutions ("same" padding, ``channels`` then ``2 * channels``),
-    layer norm over (C, H, W), global average pooling, and a dense layer to ``out_dim``.
-    Maps ``[B, in_dim] -> [B, out_dim]``; the default is a 14 x 28 half MNIST image.
+    5x5 stride-2 ReLU convolutions ("same" padding, ``channels`` then ``channels2``, by
+    default ``2 * channels``), layer norm over (C, H, W), global average pooling, and a
+    dense layer to ``out_dim``. Maps ``[B, in_dim] -> [B, out_dim]``; the default is a
+    14 x 28 half MNIST image. The code's rank is at most ``channels2`` (the pooled features),
+    so a smaller model that keeps the paper's code keeps ``channels2 >= out_dim``.
 
     References: Tschannen et al. (2020), Section 3.3.
     """
@@ -120,6 +122,7 @@ class ConvNet(Stackable):
         channels: int = 64,
         kernel_size: int = 5,
         out_dim: int = 100,
+        channels2: int | None = None,
     ):
         super().__init__()
         if in_dim % height:
@@ -128,16 +131,17 @@ class ConvNet(Stackable):
             )
         self.in_dim, self.out_dim = in_dim, out_dim
         self.in_shape = (height, in_dim // height)
+        channels2 = 2 * channels if channels2 is None else channels2
         self.conv1 = Conv2d(1, channels, kernel_size, stride=2)
-        self.conv2 = Conv2d(channels, 2 * channels, kernel_size, stride=2)
+        self.conv2 = Conv2d(channels, channels2, kernel_size, stride=2)
         for conv in (self.conv1, self.conv2):
             conv.keras_init_()
         h, w = self.in_shape
         self.pad1 = _same_padding(w, kernel_size, 2) + _same_padding(h, kernel_size, 2)
         h, w = -(-h // 2), -(-w // 2)
         self.pad2 = _same_padding(w, kernel_size, 2) + _same_padding(h, kernel_size, 2)
-        self.norm = LayerNorm(2 * channels)
-        self.head = Dense(2 * channels, out_dim)
+        self.norm = LayerNorm(channels2)
+        self.head = Dense(channels2, out_dim)
 
     def forward(self, x: Tensor) -> Tensor:
         check_input(x, self.in_dim, "ConvNet")

@@ -116,7 +116,9 @@ def test_quick_profile_is_the_paper_with_fewer_steps_and_smaller_flows():
         assert spec.batch_size == 128
     assert quick[("critic_impact", "mlp-concat-nwj")].encoder_kwargs == MLP_300
     assert quick[("invertible", "realnvp-bilinear-nwj")].encoder_kwargs["couplings"] == 10
-    assert quick[("encoder_impact", "convnet-bilinear-nwj-t2")].encoder_kwargs == {"channels": 16}
+    # The ConvNet keeps its second convolution's 128 channels: its 100-d code keeps its rank.
+    convnet = quick[("encoder_impact", "convnet-bilinear-nwj-t2")].encoder_kwargs
+    assert convnet == {"channels": 16, "channels2": 128}
 
 
 def test_overrides_apply_and_unknown_settings_are_errors():

@@ -93,7 +93,7 @@ NON_INVERTIBLE = register_experiment(
         "I_EST grows",
         runs=runs,
         profiles={
-            "quick": Scale({"steps": 1200, "evals": 3}),
+            "quick": Scale({"steps": 400, "evals": 2}),
             "smoke": Scale({"steps": 8, "evals": 2, "jacobian_samples": 8}),
         },
         figures=(
