@@ -90,6 +90,10 @@ def test_estimate_trains_estimators_on_known_mi(tmp_path):
         (lambda out: mirl.run("noniid", out=out, runs="x*", **SMOKE), "no run of noniid"),
         (lambda out: mirl.run("noniid", out=out, seeds=0, **SMOKE), "seeds must be at least 1"),
         (lambda out: mirl.run("noniid", out=out, settings={"colour": 1}, **SMOKE), "no setting"),
+        (
+            lambda out: mirl.run("noniid", out=out, lr=0.1, settings={"lr": 0.2}, **SMOKE),
+            r"lr is given twice, as lr=0.1 and in settings as 0.2",
+        ),
         (lambda out: mirl.estimate("staircase", "nwj", out=out, experiment="noniid"), "Fig. 4c"),
     ],
 )

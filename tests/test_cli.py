@@ -382,6 +382,16 @@ def test_the_memory_a_group_needs_is_checked_against_what_the_machine_has(monkey
     )
 
 
+def test_two_view_runs_too_large_for_memory_are_refused_before_anything_is_written(tmp_path):
+    # 3e6 x 392 weights per encoder and its gradient and Adam's moments: 75 GB for 2 seeds.
+    out = tmp_path / "out"
+    run = ["run", "critic_impact", "--runs", "mlp-bilinear-nwj", "--data", "synthetic"]
+    text = refusal([*run, "--set", 'encoder_kwargs={"widths": [3000000, 100]}', "--out", str(out)])
+    assert text.startswith("mirl: critic_impact/mlp-bilinear-nwj, 2 seeds at once, needs about")
+    assert "GB for encoder_kwargs and critic_kwargs: the networks and Adam's state" in text
+    assert "this machine has" in text and not out.exists()
+
+
 def test_a_task_whose_covariance_does_not_fit_is_refused_before_it_is_built(monkeypatch):
     import mirl._memory
     from mirl.tasks import multinormal_dense

@@ -53,7 +53,7 @@ from mirl.report.figures import figures_of, ordered_experiments
 from mirl.report.html import claims_of
 from mirl.results import Sweep, load, writing
 from mirl.results.execution import worker_data
-from mirl.results.plan import SweepSummary
+from mirl.results.plan import SweepSummary, check_sizes
 from mirl.runtime.run_spec import RunSpec
 from mirl.runtime.sources import load_sources
 
@@ -198,8 +198,17 @@ def seed_list(seeds: int | Iterable[int] | None, profile: str = "quick") -> list
 
 
 def _overrides(settings: Mapping[str, Any] | None, **named: Any) -> dict[str, Any]:
-    """Run settings to override: those of ``named`` that are given, then ``settings``."""
-    return {**{k: v for k, v in named.items() if v is not None}, **(settings or {})}
+    """Run settings to override: those of ``named`` that are given, and ``settings``. A
+    setting given both ways is a ValueError: neither may silently win over the other."""
+    given = {k: v for k, v in named.items() if v is not None}
+    both = sorted(set(given) & set(settings or {}))
+    if both:
+        key = both[0]
+        raise ValueError(
+            f"{key} is given twice, as {key}={given[key]!r} and in settings as "
+            f"{settings[key]!r}; give it once"
+        )
+    return {**given, **(settings or {})}
 
 
 def _train(
@@ -226,6 +235,7 @@ def _train(
     (``write_outputs``); return the tidy table of those runs. Failed seeds are named in a
     warning."""
     where = resolve_device(device, local=backend in ("local", "processes"))
+    check_sizes(specs, min(group_size or len(seeds), len(seeds)), where, data)
     minutes = checkpoint_every or None
     with writing(out, command):
         sweep = Sweep(specs, seeds, out, data=data, group_size=group_size)

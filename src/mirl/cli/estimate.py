@@ -18,7 +18,8 @@ ESTIMATE_OVERRIDES = {
 
 def cmd_estimate(args) -> int:
     from mirl.api import estimate_runs, runs_frame
-    from mirl.estimation import check_group_memory, summarize
+    from mirl.estimation import summarize
+    from mirl.results.plan import check_sizes
 
     load_sources(args.load)
     where = check_execution_arguments(args)
@@ -27,7 +28,7 @@ def cmd_estimate(args) -> int:
     settings = merge_settings({k: getattr(args, k) for k in ESTIMATE_OVERRIDES}, args.set)
     try:
         specs = estimate_runs(args.task, args.bound, args.critic, args.experiment, settings)
-        check_group_memory(specs, min(args.group_size or args.seeds, args.seeds), where)
+        check_sizes(specs, min(args.group_size or args.seeds, args.seeds), where)
     except ValueError as err:
         raise SystemExit(f"mirl: {err}") from None
     out = writable_path(args.out, "--out")

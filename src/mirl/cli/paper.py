@@ -81,15 +81,18 @@ def _sweep(args, experiments: Sequence[object]) -> tuple[object, list[int], list
     """The device, seeds and run specs that ``args`` ask for (``mirl.api``); a one-line
     error if any is invalid, before anything touches the disk."""
     from mirl.api import experiment_runs, seed_list
+    from mirl.results.plan import check_sizes
 
     where = check_execution_arguments(args)
     if args.seeds is not None and args.seeds < 1:
         raise SystemExit("mirl: --seeds must be at least 1")
+    seeds = seed_list(args.seeds, args.profile)
     try:
         specs = experiment_runs(experiments, args.profile, _overrides(args, experiments), args.runs)
+        check_sizes(specs, min(args.group_size or len(seeds), len(seeds)), where, args.data)
     except ValueError as err:
         raise SystemExit(f"mirl: {err}") from None
-    return where, seed_list(args.seeds, args.profile), specs
+    return where, seeds, specs
 
 
 def _experiments(refs: Sequence[str] | None) -> list:

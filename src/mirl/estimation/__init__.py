@@ -26,7 +26,6 @@ from mirl.estimation.trainer import (
     TRAIN,
     EstimateTrainer,
     PairStream,
-    check_group_memory,
     group_memory,
     seed_pairs,
 )
@@ -40,7 +39,6 @@ __all__ = [
     "EstimateTrainer",
     "Levels",
     "PairStream",
-    "check_group_memory",
     "cubic_staircase_levels",
     "estimate",
     "group_memory",

@@ -20,7 +20,6 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from mirl._memory import GB, check_memory
 from mirl.critics import build_critic
 from mirl.estimation.spec import EstimateSpec
 from mirl.runtime.critic_trainer import CriticTrainer, critic_step_cost
@@ -196,19 +195,6 @@ def group_memory(spec: EstimateSpec, seeds: int) -> dict[str, int]:
     return need
 
 
-def check_group_memory(
-    specs: Sequence[EstimateSpec], seeds: int, device: torch.device | str
-) -> None:
-    """A ValueError for the first of ``specs`` whose group of ``seeds`` seeds would not fit in
-    the memory of ``device`` (``group_memory``), naming the run and the setting that needs the
-    most: refused before anything trains, not failed deep inside training."""
-    for spec in specs:
-        need = group_memory(spec, seeds)
-        setting, most = max(need.items(), key=lambda item: item[1])
-        what = f"{spec.run_id}, {seeds} seeds at once,"
-        check_memory(sum(need.values()), what, device, f"{most / GB:,.1f} GB for {setting}")
-
-
 def _example() -> EstimateSpec:
     return EstimateSpec(
         "bivariate-normal",
@@ -223,4 +209,4 @@ def _example() -> EstimateSpec:
     )
 
 
-ESTIMATE = register_kind(Kind(EstimateSpec, EstimateTrainer, _example))
+ESTIMATE = register_kind(Kind(EstimateSpec, EstimateTrainer, _example, memory=group_memory))

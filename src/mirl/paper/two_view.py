@@ -30,7 +30,7 @@ from mirl.runtime.jacobian import jacobians, singular_values
 from mirl.runtime.kinds import Draw, Kind, register_kind
 from mirl.runtime.loop import SeedGroup, Values
 from mirl.runtime.outcome import DivergenceWatch
-from mirl.runtime.run_spec import Objective, RunSpec, on_meta, positive_int
+from mirl.runtime.run_spec import Objective, RunSpec, on_meta, positive_int, saved_for_backward
 from mirl.runtime.stacking import adam, build_seeds
 from mirl.runtime.streams import BatchStream, NormalStream
 
@@ -296,6 +296,36 @@ def _draws(spec: TwoViewSpec) -> list[Draw]:
     return draws
 
 
+MNIST_IMAGES = 70_000
+"""The images an evaluation encodes: MNIST's 60,000 training and 10,000 test images."""
+
+FLOAT32 = 4
+
+
+def _memory(spec: TwoViewSpec, seeds: int) -> dict[str, int]:
+    """Bytes a group of ``seeds`` seeds of ``spec`` holds while it trains (see ``Kind``):
+    the networks with their gradients and Adam's moments, a step's activations (as autograd
+    keeps them, and their gradients), the codes an evaluation probes, and the Jacobians."""
+    k, b = seeds, spec.batch_size
+    model = on_meta(lambda: TwoViewModel.of(spec))
+    parameters = sum(p.numel() for p in model.parameters())
+    activations = saved_for_backward(lambda: TwoViewModel.of(spec), (b, VIEW_DIM), (b, VIEW_DIM))
+    need = {
+        "encoder_kwargs and critic_kwargs: the networks and Adam's state": (
+            4 * FLOAT32 * k * parameters
+        ),
+        "batch_size and encoder_kwargs: a step's activations": 2 * k * activations,
+        "encoder_kwargs: the codes of an evaluation": (
+            FLOAT32 * k * MNIST_IMAGES * (model.g1.out_dim + model.g2.out_dim)
+        ),
+    }
+    if spec.jacobian:
+        need["jacobian_samples: the encoder's Jacobians"] = (
+            FLOAT32 * k * spec.jacobian_samples * model.g1.out_dim * VIEW_DIM
+        )
+    return need
+
+
 def _example() -> TwoViewSpec:
     return TwoViewSpec(
         "check",
@@ -310,4 +340,4 @@ def _example() -> TwoViewSpec:
     )
 
 
-TWO_VIEW = register_kind(Kind(TwoViewSpec, TwoViewTrainer, _example, _draws))
+TWO_VIEW = register_kind(Kind(TwoViewSpec, TwoViewTrainer, _example, _draws, _memory))

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from mirl.data.views import DataSummary
+from mirl.data.views import DataSummary, data_summary
 from mirl.results.store import ResultStore
-from mirl.runtime.kinds import kind_of
+from mirl.runtime.kinds import check_group_memory, kind_of
 from mirl.runtime.run_spec import RunSpec
 
 
@@ -93,6 +93,15 @@ def check_fits(specs: Sequence[RunSpec], data: DataSummary) -> None:
                     problems.append(problem)
     if problems:
         raise ValueError("; ".join(problems))
+
+
+def check_sizes(specs: Sequence[RunSpec], seeds: int, device, data: str = "mnist") -> None:
+    """Raise ValueError before anything is trained or written if a run does not fit: its
+    batches in the data set ``data`` (``check_fits``), then a group of ``seeds`` of its seeds
+    in the memory of ``device`` (``check_group_memory``)."""
+    if any(kind_of(s).uses_images for s in specs):
+        check_fits(specs, data_summary(data))
+    check_group_memory(specs, seeds, device)
 
 
 def plan(

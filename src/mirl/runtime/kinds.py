@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mirl._memory import GB, check_memory
 from mirl._registry import lookup
 from mirl.runtime.run_spec import RunSpec
 
@@ -34,13 +35,17 @@ class Kind:
     (see ``Draw``), so that a setting too large for the data is refused before any
     training; None for kinds that train on no image data. ``example``: a tiny spec of the
     kind, which ``mirl check`` trains to check that a seed trained in a group equals the
-    seed trained alone.
+    seed trained alone. ``memory(spec, seeds)``: the bytes a group of ``seeds`` seeds holds
+    while it trains, by what holds them (each named with the setting that sizes it), so
+    that ``check_group_memory`` refuses a run too large for the device before it starts;
+    None: not estimated.
     """
 
     spec: type[RunSpec]
     trainer: type
     example: Callable[[], RunSpec]
     draws: Callable[[Any], list[Draw]] | None = None
+    memory: Callable[[Any, int], dict[str, int]] | None = None
 
     @property
     def name(self) -> str:
@@ -73,6 +78,20 @@ def register_kind(kind: Kind) -> Kind:
 def kind_of(spec: Any) -> Kind:
     """The kind of ``spec``; a ValueError for anything that is not a registered run spec."""
     return lookup(KINDS, getattr(spec, "kind", None), "run kind")
+
+
+def check_group_memory(specs: Sequence[RunSpec], seeds: int, device: Any) -> None:
+    """A ValueError for the first of ``specs`` whose group of ``seeds`` seeds would not fit
+    in the memory of ``device`` (its kind's ``memory``), naming the run and the setting that
+    needs the most: refused before anything trains, not failed deep inside training."""
+    for spec in specs:
+        memory = kind_of(spec).memory
+        if memory is None:
+            continue
+        need = memory(spec, seeds)
+        setting, most = max(need.items(), key=lambda item: item[1])
+        what = f"{spec.run_id}, {seeds} seeds at once,"
+        check_memory(sum(need.values()), what, device, f"{most / GB:,.1f} GB for {setting}")
 
 
 def spec_to_dict(spec: RunSpec) -> dict[str, Any]:
