@@ -45,7 +45,7 @@ ADVERSARIAL = register_experiment(
         runs=runs,
         profiles={
             "quick": Scale(
-                {"steps": 300, "evals": 2, "warmup": 200, "encoder_lr_factor": 0.1},
+                {"steps": 300, "evals": 1, "warmup": 200, "encoder_lr_factor": 0.1},
                 encoders={"realnvp": {"couplings": 10, "hidden": [128, 128]}},
                 note="RealNVP shrunk to 10 couplings of 128-128; the encoder at a 10x "
                 "learning rate, for the collapse of Fig. 1c within 300 iterations",
