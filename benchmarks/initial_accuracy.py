@@ -5,7 +5,8 @@ every experiment whose quick profile changes an encoder's architecture, the line
 accuracy (the paper's saga protocol, real MNIST) at initialization, step 0, of the
 encoder at the paper profile and at the quick profile, for the same seeds.
 
-    python benchmarks/initial_accuracy.py --seeds 4 --out benchmarks/results/initial-accuracy-cpu.json
+    python benchmarks/initial_accuracy.py --seeds 4 \
+        --out benchmarks/results/initial-accuracy-cpu.json
 """
 
 from __future__ import annotations
