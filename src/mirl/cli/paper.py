@@ -90,7 +90,7 @@ def _sweep(args, experiments: Sequence[object]) -> tuple[object, list[int], list
     try:
         specs = experiment_runs(experiments, args.profile, _overrides(args, experiments), args.runs)
         check_sizes(specs, min(args.group_size or len(seeds), len(seeds)), where, args.data)
-    except ValueError as err:
+    except (ValueError, *data_errors()) as err:
         raise SystemExit(f"mirl: {err}") from None
     return where, seeds, specs
 
