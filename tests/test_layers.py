@@ -21,7 +21,7 @@ LAYERS = [
     {"mirl.colab", "mirl.figures"},
     {"mirl.experiments"},
     {"mirl.report", "mirl.bench"},
-    {"mirl.api", "mirl.cli"},
+    {"mirl.api", "mirl.selection", "mirl.cli"},
 ]
 ON_FIRST_USE = {("mirl", "mirl.api")}
 """(module, what it imports on first use of an attribute): the package's entry points."""

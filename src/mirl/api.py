@@ -21,10 +21,11 @@ mirl.api.claims("results/quick")  # the paper's claims, checked on these results
   (``mirl.colab.import_colab``) adds the Colab's own results to one, which the figures then
   draw beside mirl's.
 
-The ``mirl`` command is made of the same parts: it parses its options, then calls the
-helpers these functions are made of (``resolve_experiments``, ``experiment_runs``,
-``estimate_runs``, ``seed_list``, ``resolve_device``, ``write_outputs``, ``runs_frame``)
-and trains with the same ``mirl.results.Sweep``. What else it does is one function of the
+The ``mirl`` command is made of the same parts: it parses its options, turns them into
+runs with ``mirl.selection`` as these functions do (``resolve_experiments``,
+``experiment_runs``, ``estimate_runs``, ``seed_list``, ``resolve_device``, here too), writes
+with ``write_outputs`` and reads with ``runs_frame``, and trains with the same
+``mirl.results.Sweep``. What else it does is one function of the
 layer that holds it: ``mirl list`` is ``mirl.experiments.EXPERIMENTS`` and ``PROFILES``,
 ``mirl tasks`` ``mirl.TASKS``, ``mirl data fetch`` ``mirl.data.mnist.fetch_mnist``, ``mirl
 baseline`` ``mirl.paper.baseline.pixel_baseline``, ``mirl check`` ``mirl.experiments.checks``.
@@ -33,7 +34,6 @@ baseline`` ``mirl.paper.baseline.pixel_baseline``, ``mirl check`` ``mirl.experim
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -44,7 +44,7 @@ import pandas as pd
 import torch
 
 from mirl.colab import import_colab
-from mirl.experiments import EXPERIMENTS, PROFILES, Experiment, resolve_experiment, select_runs
+from mirl.experiments import EXPERIMENTS
 from mirl.figures import FigureData, draw_figure, read_results
 from mirl.figures.inputs import paper_frame
 from mirl.paper.baseline import ensure_baseline
@@ -56,6 +56,14 @@ from mirl.results.execution import worker_data
 from mirl.results.plan import SweepSummary, check_sizes
 from mirl.runtime.run_spec import RunSpec
 from mirl.runtime.sources import load_sources
+from mirl.selection import (
+    estimate_runs,
+    experiment_runs,
+    given_settings,
+    resolve_device,
+    resolve_experiments,
+    seed_list,
+)
 
 __all__ = [
     "claims",
@@ -75,140 +83,8 @@ __all__ = [
     "write_outputs",
 ]
 
-DEVICES = "auto, cpu, cuda or cuda:N"
-"""The devices a sweep can be asked to train on."""
-
 CHECKPOINT_EVERY = 5.0
 """Minutes between two checkpoints of a run's seed group, by default."""
-
-
-def resolve_device(
-    name: str | torch.device = "auto", *, local: bool = True, option: str = "device"
-) -> torch.device:
-    """The torch device ``name`` asks for: ``auto`` is CUDA where torch sees it, else the
-    CPU. With ``local``, the device must be one this machine has (not so for the workers of
-    a Ray cluster, where ``auto`` is the CPU the driver plans on). A ValueError names
-    ``option`` (the CLI's ``--device``) and what is wrong."""
-    if isinstance(name, torch.device):
-        name = str(name)
-    if name == "auto":
-        return torch.device("cuda" if local and torch.cuda.is_available() else "cpu")
-    try:
-        chosen = torch.device(name)
-    except (RuntimeError, ValueError):
-        chosen = None
-    if chosen is None or chosen.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"unknown {option} {name!r}; use {DEVICES}")
-    if not local:
-        return chosen
-    if chosen.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"{option} cuda asked for, but torch sees no CUDA device")
-        count = torch.cuda.device_count()
-        if chosen.index is not None and chosen.index >= count:
-            raise ValueError(f"{option} {name} asked for, but torch sees {count} CUDA device(s)")
-    if chosen.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"{option} mps asked for, but torch sees no MPS device")
-    return chosen
-
-
-def resolve_experiments(refs: str | Iterable[str] | None = None) -> list[Experiment]:
-    """The experiments ``refs`` names, each once: registered names, or one's own as
-    ``path/to/file.py:NAME``, ``module:NAME`` or ``path/to/file.py`` (see
-    ``mirl.experiments.resolve_experiment``); None: the paper's six."""
-    if refs is None:
-        from mirl.experiments.paper import PAPER
-
-        return list(PAPER)
-    refs = [refs] if isinstance(refs, str) else list(refs)
-    return list({id(e): e for e in map(resolve_experiment, refs)}.values())
-
-
-def experiment_runs(
-    chosen: Sequence[Experiment],
-    profile: str = "quick",
-    overrides: Mapping[str, Any] | None = None,
-    runs: str | None = None,
-) -> list[RunSpec]:
-    """The run specs of the experiments ``chosen`` at ``profile``, with ``overrides`` (run
-    settings by name) applied, and only those whose name matches ``runs`` (comma-separated
-    shell patterns, e.g. ``"convnet-*-t4"``). A ValueError names an unknown profile or
-    setting, or a pattern no run matches."""
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
-    specs = [s for e in chosen for s in e.specs(profile, overrides)]
-    if runs is not None:
-        names = ", ".join(e.name for e in chosen)
-        specs = select_runs(specs, runs, f"{names} at profile {profile}")
-    return specs
-
-
-def estimate_runs(
-    tasks: str | Sequence[str],
-    bounds: str | Sequence[str],
-    critics: str | Sequence[str] = "concat",
-    experiment: str = "estimate",
-    settings: Mapping[str, Any] | None = None,
-) -> list[RunSpec]:
-    """One estimation run (``mirl.estimation.EstimateSpec``) per task x bound x critic,
-    stored under ``experiment``, with ``settings`` (its other fields: ``steps``, ``lr``,
-    ``task_kwargs``, ...). Names may be lists or comma-separated strings. A ValueError names
-    an unknown name or setting."""
-    from mirl.estimation import EstimateSpec
-
-    if experiment in EXPERIMENTS:
-        owner = EXPERIMENTS[experiment].reference or "its own runs"
-        raise ValueError(
-            f"experiment {experiment} is the name of a registered experiment ({owner}); "
-            "estimates are stored under a name of their own (default: estimate)"
-        )
-    settings = dict(settings or {})
-    fields = {f.name for f in dataclasses.fields(EstimateSpec)}
-    fields -= {"task", "bound", "critic", "experiment"}  # named by their own arguments
-    unknown = sorted(set(settings) - fields)
-    if unknown:
-        raise ValueError(
-            f"estimate has no setting {unknown}; its settings: {', '.join(sorted(fields))}"
-        )
-    combos = itertools.product(_names(tasks), _names(bounds), _names(critics))
-    specs = [
-        EstimateSpec(task=t, bound=b, critic=c, experiment=experiment, **settings)
-        for t, b, c in combos
-    ]
-    if not specs:
-        raise ValueError("name at least one task, bound and critic")
-    return specs
-
-
-def _names(value: str | Sequence[str]) -> list[str]:
-    """A list of names, from a list or a comma-separated string, without blanks."""
-    names = value.split(",") if isinstance(value, str) else value
-    return [name.strip() for name in names if name.strip()]
-
-
-def seed_list(seeds: int | Iterable[int] | None, profile: str = "quick") -> list[int]:
-    """The seeds to train: ``range(seeds)`` for a number, the seeds given, or the
-    ``profile``'s number of seeds for None."""
-    if seeds is None:
-        seeds = PROFILES[profile].seeds if profile in PROFILES else 0
-    chosen = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
-    if not chosen:
-        raise ValueError("seeds must be at least 1")
-    return chosen
-
-
-def _overrides(settings: Mapping[str, Any] | None, **named: Any) -> dict[str, Any]:
-    """Run settings to override: those of ``named`` that are given, and ``settings``. A
-    setting given both ways is a ValueError: neither may silently win over the other."""
-    given = {k: v for k, v in named.items() if v is not None}
-    both = sorted(set(given) & set(settings or {}))
-    if both:
-        key = both[0]
-        raise ValueError(
-            f"{key} is given twice, as {key}={given[key]!r} and in settings as "
-            f"{settings[key]!r}; give it once"
-        )
-    return {**given, **(settings or {})}
 
 
 def _train(
@@ -336,7 +212,9 @@ def run(
     specs = experiment_runs(
         resolve_experiments([experiment]),
         profile,
-        _overrides(settings, steps=steps, evals=evals, lr=lr, batch_size=batch_size, probe=probe),
+        given_settings(
+            settings, steps=steps, evals=evals, lr=lr, batch_size=batch_size, probe=probe
+        ),
         runs,
     )
     return _train(
@@ -389,7 +267,7 @@ def reproduce(
     ``report.html`` there (``mirl reproduce``), and return the tidy table of their runs.
     The keywords are ``run``'s."""
     load_sources(list(load))
-    overrides = _overrides(
+    overrides = given_settings(
         settings, steps=steps, evals=evals, lr=lr, batch_size=batch_size, probe=probe
     )
     specs = experiment_runs(resolve_experiments(experiments), profile, overrides, runs)
@@ -448,7 +326,7 @@ def estimate(
     and sd. The other keywords are ``run``'s."""
     load_sources(list(load))
     named = {"steps": steps, "evals": evals, "lr": lr, "batch_size": batch_size}
-    specs = estimate_runs(task, bound, critic, experiment, _overrides(settings, **named))
+    specs = estimate_runs(task, bound, critic, experiment, given_settings(settings, **named))
     return _train(
         specs,
         seed_list(seeds),

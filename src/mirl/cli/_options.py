@@ -19,9 +19,9 @@ end in a RecursionError wherever it is read, checked or stored."""
 
 
 def device(name: str, *, local: bool = True):
-    """The torch device ``name`` asks for (``mirl.api.resolve_device``); with ``local``,
+    """The torch device ``name`` asks for (``mirl.selection.resolve_device``); with ``local``,
     one this machine has. A one-line error otherwise."""
-    from mirl.api import resolve_device
+    from mirl.selection import resolve_device
 
     try:
         return resolve_device(name, local=local, option="--device")

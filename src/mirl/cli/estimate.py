@@ -17,9 +17,10 @@ ESTIMATE_OVERRIDES = {
 
 
 def cmd_estimate(args) -> int:
-    from mirl.api import estimate_runs, runs_frame
+    from mirl.api import runs_frame
     from mirl.estimation import summarize
     from mirl.results.plan import check_sizes
+    from mirl.selection import estimate_runs
 
     load_sources(args.load)
     where = check_execution_arguments(args)

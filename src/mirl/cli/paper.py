@@ -78,10 +78,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
 
 
 def _sweep(args, experiments: Sequence[object]) -> tuple[object, list[int], list]:
-    """The device, seeds and run specs that ``args`` ask for (``mirl.api``); a one-line
+    """The device, seeds and run specs that ``args`` ask for (``mirl.selection``); a one-line
     error if any is invalid, before anything touches the disk."""
-    from mirl.api import experiment_runs, seed_list
     from mirl.results.plan import check_sizes
+    from mirl.selection import experiment_runs, seed_list
 
     where = check_execution_arguments(args)
     if args.seeds is not None and args.seeds < 1:
@@ -96,9 +96,9 @@ def _sweep(args, experiments: Sequence[object]) -> tuple[object, list[int], list
 
 
 def _experiments(refs: Sequence[str] | None) -> list:
-    """The experiments ``refs`` name (``mirl.api.resolve_experiments``; None: the paper's);
+    """The experiments ``refs`` name (``mirl.selection.resolve_experiments``; None: the paper's);
     a one-line error naming a wrong one."""
-    from mirl.api import resolve_experiments
+    from mirl.selection import resolve_experiments
 
     try:
         return resolve_experiments(refs)
