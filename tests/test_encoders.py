@@ -73,6 +73,26 @@ def test_layer_norm_adds_eps_to_the_population_std():
     torch.testing.assert_close(norm(x), expected)
 
 
+def test_pooled_layer_norm_is_the_mean_of_the_normalized_maps_and_of_their_gradients():
+    """``pooled`` skips forming the normalized maps: for one seed and for two stacked seeds
+    (each normalized over its own channels), values and gradients are those of pooling
+    ``forward``; a constant map (std 0) stays finite."""
+    for seeds in (1, 2):
+        norm = LayerNorm(3, eps=1e-6)
+        with torch.no_grad():
+            norm.scale.copy_(torch.tensor([1.0, 2.0, 3.0]))
+            norm.bias.copy_(torch.tensor([0.0, 1.0, -1.0]))
+        x = torch.randn(4, seeds * 3, 4, 5)
+        x[0] = 0.5  # constant (and its mean exact): its std is 0
+        x.requires_grad_(True)
+        pooled = norm.pooled(x)
+        (expected_grad,) = torch.autograd.grad(norm(x).mean(dim=(-2, -1)).pow(2).sum(), x)
+        (grad,) = torch.autograd.grad(pooled.pow(2).sum(), x)
+        torch.testing.assert_close(pooled, norm(x).mean(dim=(-2, -1)))
+        torch.testing.assert_close(grad[1:], expected_grad[1:])
+        assert torch.isfinite(grad).all()
+
+
 def test_encoders_build_by_name_and_reject_unknown_arguments():
     assert build_encoder("mlp", 392, widths=[3]).out_dim == 3
     assert build_encoder("realnvp", 392, couplings=1, hidden=[4]).out_dim == 392
