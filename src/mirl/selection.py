@@ -76,11 +76,15 @@ def experiment_runs(
     setting, or a pattern no run matches."""
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
-    specs = [s for e in chosen for s in e.specs(profile, overrides)]
+    specs = [s for e in chosen for s in e.specs(profile)]
     if runs is not None:
         names = ", ".join(e.name for e in chosen)
         specs = select_runs(specs, runs, f"{names} at profile {profile}")
-    return specs
+    overridden = []
+    for e in chosen:
+        mine = [s for s in specs if s.experiment == e.name]
+        overridden += e.overridden(mine, overrides) if mine else []
+    return overridden
 
 
 def estimate_runs(

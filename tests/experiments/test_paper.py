@@ -2,8 +2,9 @@
 
 import pytest
 
-from mirl.experiments import PROFILES, experiment_specs
+from mirl.experiments import EXPERIMENTS, PROFILES, experiment_specs
 from mirl.experiments.paper import PAPER
+from mirl.selection import experiment_runs
 from mirl.tasks import get_task
 
 # (experiment, run name) -> the Colab's settings for that run.
@@ -132,6 +133,21 @@ def test_overrides_apply_and_unknown_settings_are_errors():
         experiment_specs("noniid", "huge")
     with pytest.raises(ValueError, match="steps must be a positive integer"):
         experiment_specs("critic_impact", "smoke", {"steps": 0})
+
+
+def test_a_setting_reaches_only_the_chosen_runs():
+    # A ConvNet's architecture given to the ConvNet runs: the MLP runs, not chosen, would
+    # refuse it, and must not see it (nor must it change which runs are chosen).
+    wide = {"encoder_kwargs": {"channels": 32}}
+    specs = experiment_specs("encoder_impact", "quick", wide, runs="convnet-*-nwj-t4")
+    assert [s.name for s in specs] == ["convnet-bilinear-nwj-t4"]
+    assert specs[0].encoder_kwargs == {"channels": 32, "channels2": 128}
+    chosen = experiment_runs(
+        [EXPERIMENTS["encoder_impact"], EXPERIMENTS["noniid"]], "quick", wide, runs="convnet-*"
+    )
+    assert {s.encoder for s in chosen} == {"convnet"} and len(chosen) == 4
+    with pytest.raises(ValueError, match="encoder 'mlp' got unknown arguments"):
+        experiment_specs("encoder_impact", "quick", wide)
 
 
 def test_every_paper_spec_round_trips_through_json():

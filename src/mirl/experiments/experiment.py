@@ -80,16 +80,27 @@ class Experiment:
                     f"{spec.experiment!r} ({spec.name}): its runs' experiment must be its name"
                 )
         specs = [scale.apply(spec) for spec in declared]
-        if overrides:
-            known = set().union(*(field_names(s) for s in specs))
-            unknown = sorted(set(overrides) - known)
-            if unknown:
-                raise ValueError(
-                    f"experiment {self.name!r} has no setting {unknown}; "
-                    f"its settings: {', '.join(sorted(known))}"
-                )
-            specs = [apply_overrides(s, overrides) for s in specs]
-        return specs if runs is None else select_runs(specs, runs, f"experiment {self.name!r}")
+        if runs is not None:
+            specs = select_runs(specs, runs, f"experiment {self.name!r}")
+        return self.overridden(specs, overrides)
+
+    def overridden(
+        self, specs: Sequence[RunSpec], overrides: Mapping[str, Any] | None
+    ) -> list[RunSpec]:
+        """``specs`` (runs of this experiment) with ``overrides`` applied to each run that has
+        the setting; a setting none of them has is an error that lists theirs. Applied after
+        the runs are chosen, so a setting of the chosen runs (a ConvNet's ``encoder_kwargs``)
+        never reaches the others."""
+        if not overrides:
+            return list(specs)
+        known = set().union(*(field_names(s) for s in specs))
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ValueError(
+                f"experiment {self.name!r} has no setting {unknown}; "
+                f"its settings: {', '.join(sorted(known))}"
+            )
+        return [apply_overrides(s, overrides) for s in specs]
 
 
 def select_runs(specs: Sequence[RunSpec], patterns: str, what: str) -> list[RunSpec]:
