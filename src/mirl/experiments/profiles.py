@@ -83,8 +83,8 @@ PROFILES = {
         Profile(
             "quick",
             2,
-            "the paper's claims on real MNIST in about 10 minutes on a 2-core CPU (22 of "
-            "the 24 the report checks: the two slow effects of I_NWJ need the paper's steps)",
+            "the paper's claims on real MNIST in 7 minutes on a 2-core CPU (22 of "
+            "the 24 the report checks: two effects of I_NWJ take more steps than that)",
         ),
         Profile(
             "smoke",
