@@ -1,9 +1,10 @@
-"""Starting quality of the quick profile's shrunk encoders against the paper's.
+"""Starting quality and step cost of the quick profile's shrunk encoders against the paper's.
 
 A smaller model stands for the paper's only if it starts where the paper's starts: for
 every experiment whose quick profile changes an encoder's architecture, the linear-probe
 accuracy (the paper's saga protocol, real MNIST) at initialization, step 0, of the
-encoder at the paper profile and at the quick profile, for the same seeds.
+encoder at the paper profile and at the quick profile, for the same seeds; and what the
+shrinking buys: the seconds of one training step of those seeds, stacked, on one thread.
 
     python benchmarks/initial_accuracy.py --seeds 4 \
         --out benchmarks/results/initial-accuracy-cpu.json
@@ -17,17 +18,29 @@ import json
 import numpy as np
 import torch
 
+from mirl.bench.items import make_trainer
+from mirl.bench.timing import time_block
 from mirl.data import ImageData
 from mirl.experiments import EXPERIMENTS
-from mirl.runtime.kinds import kind_of
-from mirl.runtime.loop import SeedGroup
 
 
 def step_zero_accuracy(spec, seeds: list[int], data: ImageData) -> np.ndarray:
     """The probe accuracy of ``spec``'s encoder for each seed, before any training step."""
-    trainer = kind_of(spec).trainer(spec, SeedGroup(seeds, data.device, data))
-    value = trainer.evaluate(0, list(range(len(seeds))))["accuracy"]
+    value = make_trainer(spec, seeds, data).evaluate(0, list(range(len(seeds))))["accuracy"]
     return np.asarray(value if isinstance(value, np.ndarray) else value.result())
+
+
+def step_seconds(spec, seeds: list[int], data: ImageData, steps: int = 10) -> float:
+    """Median seconds of one training step of ``spec``'s seeds, stacked, after warm-up."""
+    trainer = make_trainer(spec, seeds, data)
+    for _ in range(3):
+        trainer.step()
+
+    def block() -> None:
+        for _ in range(steps):
+            trainer.step()
+
+    return time_block(block, data.device, repeats=3) / steps
 
 
 def shrunk(experiment) -> dict[str, tuple]:
@@ -63,6 +76,7 @@ def main() -> None:
                     "seeds": seeds,
                     "accuracy": accuracy.tolist(),
                     "mean": float(accuracy.mean()),
+                    "step_seconds": step_seconds(spec, seeds, data),
                 }
                 records.append(record)
                 print(json.dumps(record), flush=True)
