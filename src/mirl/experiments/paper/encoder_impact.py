@@ -126,11 +126,12 @@ ENCODER_IMPACT = register_experiment(
                 encoders={"convnet": {"channels": 16, "channels2": 128}},
                 note="the ConvNet's first convolution shrunk to 16 channels (its second keeps "
                 "the paper's 128, so the 100-d code keeps its rank): it starts within 0.01 of "
-                "the paper's (benchmarks/results/initial-accuracy-cpu.json) at a third of "
-                "its cost per step; evaluated first and last (an evaluation, encoding MNIST, "
-                "costs as much as 100 to 140 steps); its I_NWJ rises slower than the paper's "
-                "ConvNet's and does not reach t=2 in 400 steps, so its t=2 and t=4 runs are "
-                "still the same run (README: What the quick profile shows)",
+                "the paper's at a quarter of its cost per step "
+                "(benchmarks/results/initial-accuracy-cpu.json); evaluated first and last "
+                "(an evaluation, encoding MNIST, costs as much as 100 to 140 steps); its "
+                "I_NWJ rises slower than the paper's ConvNet's and does not reach t=2 in 400 "
+                "steps, so its t=2 and t=4 runs are still the same run (README: What the "
+                "quick profile shows)",
             ),
             "smoke": Scale({"steps": 8, "evals": 2}, encoders={"convnet": {"channels": 4}}),
         },
