@@ -14,9 +14,10 @@ in ``examples/``.
 - a critic: entry ``[i, j]`` is the critic on ``(u_i, v_j)``; an encoder: ``out_dim`` and
   the shape it promises; both: a stacked seed computes and trains (an Adam step) as that
   seed alone, and its gradient touches only its own parameters;
-- a kind: its example spec round-trips through JSON, a seed trained in a group gives the
-  rows it gives trained alone, and a run stopped and resumed from a checkpoint gives the
-  rows and arrays of the run never stopped, to the last bit;
+- a kind (``mirl.experiments.run_checks``): its example spec round-trips through JSON, a
+  seed trained in a group gives the rows it gives trained alone, and a run stopped and
+  resumed from a checkpoint gives the rows and arrays of the run never stopped, to the last
+  bit;
 - an experiment: runs at every profile, named once each and of its name, figures with
   unique file names, claims, and a bench item for every architecture it trains;
 - a backend: it trains a job and reports it to the sink, with the rows of the local
@@ -26,7 +27,6 @@ in ``examples/``.
 from __future__ import annotations
 
 import inspect
-import io
 import math
 import tempfile
 from collections.abc import Callable
@@ -43,6 +43,7 @@ from mirl.data.views import ImageData
 from mirl.encoders import ENCODERS
 from mirl.experiments.experiment import EXPERIMENTS, architecture_key
 from mirl.experiments.profiles import PROFILES
+from mirl.experiments.run_checks import SEEDS, check_kind, problem
 from mirl.results.backends import BACKENDS, Options
 from mirl.results.execution import Context
 from mirl.results.plan import plan
@@ -50,18 +51,10 @@ from mirl.results.progress import Progress
 from mirl.results.sink import Sink
 from mirl.results.store import ResultStore
 from mirl.results.table import load
-from mirl.runtime.kinds import KINDS, spec_from_dict, spec_to_dict
-from mirl.runtime.training import train
+from mirl.runtime.kinds import KINDS
 from mirl.seeds import stack
 
-SEEDS = (3, 5, 8)
-"""The seeds of a stacked check; the middle one is also trained alone."""
-
 ATOL = 1e-5
-
-
-def _problem(what: str, error: BaseException) -> str:
-    return f"{what}: {type(error).__name__}: {error}"
 
 
 def _close(a: torch.Tensor, b: torch.Tensor, atol: float = ATOL) -> bool:
@@ -80,7 +73,7 @@ def check_bound(name: str) -> list[str]:
     try:
         value = bound(scores)
     except Exception as error:
-        return [_problem("it fails on scores [3, 8, 8]", error)]
+        return [problem("it fails on scores [3, 8, 8]", error)]
     if value.shape != (3,):
         problems.append(f"scores [3, 8, 8] give shape {tuple(value.shape)}, not [3]")
     elif not _close(value, torch.stack([bound(s) for s in scores]), 1e-10):
@@ -139,7 +132,7 @@ def _check_stacked(
     try:
         stacked = stack(modules)
     except (TypeError, ValueError) as error:
-        return [_problem("it cannot be stacked", error)]
+        return [problem("it cannot be stacked", error)]
     out = stacked(*inputs)
     k = len(SEEDS) // 2
     alone = modules[k]
@@ -177,7 +170,7 @@ def check_critic(name: str) -> list[str]:
     try:
         modules = _seeds_of(lambda: cls(du, dv, **_example_kwargs(cls)))
     except Exception as error:
-        return [_problem(f"it cannot be built as CRITICS[{name!r}](6, 6, **example_kwargs)", error)]
+        return [problem(f"it cannot be built as CRITICS[{name!r}](6, 6, **example_kwargs)", error)]
     g = torch.Generator().manual_seed(1)
     u, v = torch.randn(len(SEEDS), b, du, generator=g), torch.randn(len(SEEDS), b, dv, generator=g)
     critic = modules[0]
@@ -204,7 +197,7 @@ def check_encoder(name: str) -> list[str]:
     try:
         modules = _seeds_of(lambda: cls(VIEW_DIM, **_example_kwargs(cls)))
     except Exception as error:
-        return [_problem(f"it cannot be built as ENCODERS[{name!r}](392, **example_kwargs)", error)]
+        return [problem(f"it cannot be built as ENCODERS[{name!r}](392, **example_kwargs)", error)]
     out_dim = getattr(modules[0], "out_dim", None)
     if not isinstance(out_dim, int):
         return ["it has no integer attribute out_dim (the critic is built for it)"]
@@ -214,116 +207,6 @@ def check_encoder(name: str) -> list[str]:
     if codes.shape != (5, out_dim):
         return [f"[5, 392] inputs give codes {tuple(codes.shape)}, not [5, out_dim={out_dim}]"]
     return _check_stacked(modules, (x,), "codes")
-
-
-# --- kinds ------------------------------------------------------------------------------------
-
-
-def check_kind(name: str, data: ImageData) -> list[str]:
-    """What the kind ``name`` lacks: its example round-trips through JSON, and a seed
-    trained in a group gives the rows it gives alone. ``data``: the images it may need."""
-    kind = KINDS[name]
-    try:
-        spec = kind.example()
-    except Exception as error:
-        return [_problem("its example spec cannot be made", error)]
-    problems = []
-    try:
-        if spec_from_dict(spec_to_dict(spec)) != spec:
-            problems.append("its spec does not round-trip through JSON")
-    except (ValueError, TypeError) as error:
-        problems.append(_problem("its spec does not round-trip through JSON", error))
-    if not callable(getattr(kind.trainer, "step_cost", None)):
-        problems.append("its trainer has no step_cost(spec)")
-    images = data if kind.uses_images else None
-    try:
-        group = train(spec, list(SEEDS), data=images)
-        alone = train(spec, [SEEDS[1]], data=images)
-    except Exception as error:
-        return [*problems, _problem("its example does not train", error)]
-    if not all(r.ok for r in group + alone):
-        return [*problems, f"its example fails: {[r.error for r in group + alone if not r.ok]}"]
-    if not _same_rows(group[1].rows, alone[0].rows):
-        problems.append("a seed trained in a group gives other rows than trained alone")
-    return problems + _check_resume(spec, images)
-
-
-class _Stop(Exception):
-    """Stops a training loop, as a killed process would."""
-
-
-class _MemoryCheckpoints:
-    """Checkpoints kept as bytes in memory, one after every step (``every`` 0)."""
-
-    every = 0.0
-
-    def __init__(self):
-        self.saved: list[bytes] = []
-
-    def latest(self) -> dict[str, Any] | None:
-        if not self.saved:
-            return None
-        return torch.load(io.BytesIO(self.saved[-1]), weights_only=True)
-
-    def save(self, state: dict[str, Any]) -> None:
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
-        self.saved.append(buffer.getvalue())
-
-
-def _check_resume(spec: Any, images: ImageData | None) -> list[str]:
-    """Stopped after the middle step and resumed from the checkpoint taken before it, a run
-    ends as the run never stopped, to the last bit (on the CPU, in one process)."""
-    seeds = list(SEEDS[:2])
-    whole = train(spec, seeds, data=images)
-    checkpoints = _MemoryCheckpoints()
-    middle = spec.steps // 2 + 1
-
-    def stop(n: int) -> None:
-        if n == middle:
-            raise _Stop
-
-    try:
-        train(spec, seeds, data=images, on_step=stop, checkpoints=checkpoints)
-    except _Stop:
-        pass
-    except Exception as error:
-        return [_problem("it cannot take a checkpoint", error)]
-    if not checkpoints.saved:
-        return ["it took no checkpoint before it was stopped"]
-    try:
-        resumed = train(spec, seeds, data=images, checkpoints=checkpoints)
-    except Exception as error:
-        return [_problem("it cannot resume from its checkpoint", error)]
-    for a, b in zip(whole, resumed, strict=True):
-        same_rows = len(a.rows) == len(b.rows) and all(
-            _identical(x, y) for x, y in zip(a.rows, b.rows, strict=True)
-        )
-        same_arrays = a.arrays.keys() == b.arrays.keys() and all(
-            np.array_equal(a.arrays[k], b.arrays[k], equal_nan=True) for k in a.arrays
-        )
-        if not (same_rows and same_arrays):
-            return ["resumed from a checkpoint, it ends otherwise than never stopped"]
-    return []
-
-
-def _identical(a: dict, b: dict) -> bool:
-    return a.keys() == b.keys() and all(
-        a[k] == b[k] or (math.isnan(a[k]) and math.isnan(b[k])) for k in a if k != "seconds"
-    )
-
-
-def _same_rows(a: list[dict], b: list[dict]) -> bool:
-    if len(a) != len(b) or not a:
-        return False
-    for ra, rb in zip(a, b, strict=True):
-        for key in set(ra) | set(rb):
-            if key == "seconds":
-                continue
-            va, vb = ra.get(key, math.nan), rb.get(key, math.nan)
-            if not (math.isnan(va) and math.isnan(vb)) and not math.isclose(va, vb, abs_tol=1e-4):
-                return False
-    return True
 
 
 # --- experiments ------------------------------------------------------------------------------
@@ -337,7 +220,7 @@ def check_experiment(name: str) -> list[str]:
         try:
             specs = experiment.specs(profile)
         except Exception as error:
-            problems.append(_problem(f"its runs cannot be made at the {profile} profile", error))
+            problems.append(problem(f"its runs cannot be made at the {profile} profile", error))
             continue
         names = [s.name for s in specs]
         if not specs:
@@ -392,7 +275,7 @@ def check_backend(name: str, data_kind: str = "synthetic") -> list[str]:
                     jobs, Context(data_kind), Sink(store, summary, progress)
                 )
             except Exception as error:
-                return [_problem("it fails to train a job", error)]
+                return [problem("it fails to train a job", error)]
             if not summary.ok or len(summary.trained) != 2:
                 return [f"it stored {len(summary.trained)} of 2 seeds ({summary.failed})"]
             frame = load(out)

@@ -43,7 +43,6 @@ from mirl.tasks._catalogue import (
 from mirl.tasks._distributions import (
     AdditiveUniform,
     Distribution,
-    MixturePairs,
     SplitNormal,
     SplitStudentT,
 )
@@ -54,6 +53,7 @@ from mirl.tasks._maps import (
     Spiral,
     SwissRoll,
 )
+from mirl.tasks._mixture import MixturePairs
 from mirl.tasks._shared import (
     FIG4C_SIGMA_EPS,
     FIG4C_SIGMA_Z,

@@ -15,7 +15,6 @@ import numpy as np
 from mirl._registry import lookup
 from mirl.tasks._distributions import (
     AdditiveUniform,
-    MixturePairs,
     SplitNormal,
     SplitStudentT,
     check_correlation,
@@ -34,6 +33,7 @@ from mirl.tasks._maps import (
     Spiral,
     SwissRoll,
 )
+from mirl.tasks._mixture import MixturePairs
 from mirl.tasks._shared import FIG4C_SIGMA_EPS, FIG4C_SIGMA_Z, SharedNormal
 from mirl.tasks._task import Task, transformed
 
