@@ -83,8 +83,8 @@ PROFILES = {
         Profile(
             "quick",
             2,
-            "the paper's claims on real MNIST in 7 minutes on a 2-core CPU (22 of "
-            "the 24 the report checks: two effects of I_NWJ take more steps than that)",
+            "the paper's claims on real MNIST in 6 to 8 minutes on a 2-core CPU (22 of "
+            "the 24 the report checks: two effects of I_NWJ take more steps than those)",
         ),
         Profile(
             "smoke",
