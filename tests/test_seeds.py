@@ -50,6 +50,15 @@ def test_a_stacked_encoder_is_each_seed_alone(name):
     torch.testing.assert_close(many[:, 1], out, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("name", ENCODERS)
+def test_an_empty_batch_gives_empty_codes_alone_and_stacked(name):
+    modules = seeds_of(ENCODERS[name])
+    out_dim = modules[0](torch.rand(1, 392)).shape[-1]
+    assert modules[0](torch.rand(0, 392)).shape == (0, out_dim)
+    assert stack(modules)(torch.rand(K, 0, 392)).shape == (K, 0, out_dim)
+    assert stack(modules)(torch.rand(K, 2, 0, 392)).shape == (K, 2, 0, out_dim)
+
+
 @pytest.mark.parametrize("name", ["realnvp-affine", "realnvp-shift"])
 def test_a_stacked_flow_inverts_each_seed(name):
     stacked = stack(seeds_of(ENCODERS[name]))

@@ -167,12 +167,13 @@ class ConvNet(Stackable):
         stacked = self.conv1.weight.ndim == 5
         seeds = self.conv1.weight.shape[0] if stacked else 1
         lead = x.shape[1:-1] if stacked else x.shape[:-1]
+        n = lead.numel()
         # The seeds become the channels of one image: [N, K * 1, H, W], N the samples.
-        images = x.reshape(seeds, -1, *self.in_shape).transpose(0, 1)
+        images = x.reshape(seeds, n, *self.in_shape).transpose(0, 1)
         h = F.relu(self.conv1(F.pad(images, self.pad1)))
         h = F.relu(self.conv2(F.pad(h, self.pad2)))
         pooled = self.norm.pooled(h)  # [N, K * C]: layer norm, then average pooling
-        features = pooled.reshape(pooled.shape[0], seeds, -1).transpose(0, 1)  # [K, N, C]
+        features = pooled.reshape(n, seeds, self.head.in_dim).transpose(0, 1)  # [K, N, C]
         if not stacked:
             features = features[0]
         return self.head(features).reshape(*((seeds,) if stacked else ()), *lead, self.out_dim)
