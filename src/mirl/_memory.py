@@ -8,7 +8,9 @@ line that names what needs the memory and how much there is.
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections.abc import Sequence
 
 import torch
 
@@ -31,6 +33,13 @@ def available_memory(device: torch.device | str = "cpu") -> int:
     except (OSError, ValueError, IndexError):
         pass
     return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def fit_at_once(needs: Sequence[int], device: torch.device | str = "cpu") -> int:
+    """How many of the allocations ``needs`` (bytes) fit in ``available_memory(device)``
+    together, the largest first: what can run at once whichever of them run together."""
+    have = available_memory(device)
+    return sum(1 for total in itertools.accumulate(sorted(needs, reverse=True)) if total <= have)
 
 
 def check_memory(

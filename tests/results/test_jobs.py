@@ -127,6 +127,30 @@ def test_on_the_cpu_a_sweep_worth_it_takes_one_single_threaded_job_per_core(monk
     assert processes.default_jobs(CPU, jobs("quick")) == 6  # no more jobs than runs
 
 
+def test_jobs_at_once_are_as_many_as_the_memory_holds(monkeypatch):
+    """Two groups of seeds that fit the memory alone, but not together: ``auto`` takes one
+    job at a time, and ``--jobs 2`` is refused naming the memory they need."""
+    import mirl._memory
+    import mirl.results.backends.processes as processes
+
+    monkeypatch.setattr(processes, "available_cores", lambda: 2)
+    work = [Job(spec, [0, 1]) for spec in experiment_specs("critic_impact", "quick")]
+    needs = sorted(processes._memory_needs(work), reverse=True)
+    monkeypatch.setattr(mirl._memory, "available_memory", lambda device="cpu": needs[0] + 1)
+    assert needs[0] + needs[1] > needs[0] + 1
+    assert processes.default_jobs(CPU, work) == 1
+    with pytest.raises(ValueError) as refused:
+        check_jobs(2, CPU, work)
+    assert str(refused.value).startswith(
+        "--jobs 2 (the 2 largest groups of seeds, trained at once) needs about"
+    )
+    assert "(--jobs 1 fits); this machine has" in str(refused.value)
+    check_jobs(1, CPU, work)
+    monkeypatch.setattr(mirl._memory, "available_memory", lambda device="cpu": sum(needs))
+    assert processes.default_jobs(CPU, work) == 2
+    check_jobs(2, CPU, work)
+
+
 def children(pid: int) -> list[int]:
     """The processes whose parent is ``pid`` (Linux's /proc)."""
     found = []

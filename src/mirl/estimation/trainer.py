@@ -174,11 +174,11 @@ def group_memory(spec: EstimateSpec, seeds: int) -> dict[str, int]:
     levels, k, b = spec.levels, seeds, spec.batch_size
     d, n_levels = levels.dim_x + levels.dim_y, len(levels.tasks)
 
-    def build() -> torch.nn.Module:
-        return build_critic(spec.critic, levels.dim_x, levels.dim_y, **spec.critic_kwargs)
-
-    parameters = sum(p.numel() for p in on_meta(build).parameters())
-    activations = saved_for_backward(build, (b, levels.dim_x), (b, levels.dim_y))
+    critic = on_meta(
+        lambda: build_critic(spec.critic, levels.dim_x, levels.dim_y, **spec.critic_kwargs)
+    )
+    parameters = sum(p.numel() for p in critic.parameters())
+    activations = saved_for_backward(critic, (b, levels.dim_x), (b, levels.dim_y))
     need = {
         "critic_kwargs: the critics and Adam's state": 4 * FLOAT32 * k * parameters,
         "batch_size and critic_kwargs: a step's activations": 2 * k * activations,

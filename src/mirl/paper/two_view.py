@@ -309,7 +309,7 @@ def _memory(spec: TwoViewSpec, seeds: int) -> dict[str, int]:
     k, b = seeds, spec.batch_size
     model = on_meta(lambda: TwoViewModel.of(spec))
     parameters = sum(p.numel() for p in model.parameters())
-    activations = saved_for_backward(lambda: TwoViewModel.of(spec), (b, VIEW_DIM), (b, VIEW_DIM))
+    activations = saved_for_backward(model, (b, VIEW_DIM), (b, VIEW_DIM))
     need = {
         "encoder_kwargs and critic_kwargs: the networks and Adam's state": (
             4 * FLOAT32 * k * parameters

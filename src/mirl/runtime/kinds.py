@@ -80,15 +80,21 @@ def kind_of(spec: Any) -> Kind:
     return lookup(KINDS, getattr(spec, "kind", None), "run kind")
 
 
+def group_memory(spec: RunSpec, seeds: int) -> dict[str, int]:
+    """The bytes a group of ``seeds`` seeds of ``spec`` holds while it trains, by what holds
+    them (its kind's ``memory``); empty for a kind that does not estimate it."""
+    memory = kind_of(spec).memory
+    return {} if memory is None else memory(spec, seeds)
+
+
 def check_group_memory(specs: Sequence[RunSpec], seeds: int, device: Any) -> None:
     """A ValueError for the first of ``specs`` whose group of ``seeds`` seeds would not fit
     in the memory of ``device`` (its kind's ``memory``), naming the run and the setting that
     needs the most: refused before anything trains, not failed deep inside training."""
     for spec in specs:
-        memory = kind_of(spec).memory
-        if memory is None:
+        need = group_memory(spec, seeds)
+        if not need:
             continue
-        need = memory(spec, seeds)
         setting, most = max(need.items(), key=lambda item: item[1])
         what = f"{spec.run_id}, {seeds} seeds at once,"
         check_memory(sum(need.values()), what, device, f"{most / GB:,.1f} GB for {setting}")

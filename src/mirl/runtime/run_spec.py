@@ -158,20 +158,19 @@ def on_meta(build: Callable[[], Any]) -> Any:
             raise ValueError(str(err)) from None
 
 
-def saved_for_backward(build: Callable[[], torch.nn.Module], *shapes: Sequence[int]) -> int:
+def saved_for_backward(module: torch.nn.Module, *shapes: Sequence[int]) -> int:
     """Bytes of the tensors that autograd keeps for the backward pass of one forward pass of
-    ``build()`` on float inputs of ``shapes``, the parameters aside: a training step's
-    activations. Measured on the meta device (no memory, no time), so that a batch or a
-    width too large for the device is refused before anything trains."""
+    ``module`` (built by ``on_meta``) on float inputs of ``shapes``, the parameters aside: a
+    training step's activations. Measured on the meta device (no memory, no time), so that
+    a batch or a width too large for the device is refused before anything trains."""
     saved: dict[int, Tensor] = {}
 
     def keep(tensor: Tensor) -> Tensor:
         saved[id(tensor)] = tensor  # holding it keeps its id from being reused
         return tensor
 
+    parameters = {id(p) for p in module.parameters()}
     with torch.random.fork_rng(devices=[]), torch.device("meta"):
-        module = build()
-        parameters = {id(p) for p in module.parameters()}
         inputs = [torch.empty(*shape) for shape in shapes]
         with torch.autograd.graph.saved_tensors_hooks(keep, lambda tensor: tensor):
             module(*inputs)

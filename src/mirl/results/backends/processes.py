@@ -28,11 +28,12 @@ from typing import Any
 
 import torch
 
+from mirl._memory import check_memory, fit_at_once
 from mirl.results.execution import Context, failed_results, lost_meta, pack, run_job, unpack
 from mirl.results.plan import Job
 from mirl.results.sink import Sink
 from mirl.runtime.devices import available_cores, configure_threads, probe_workers
-from mirl.runtime.kinds import kind_of
+from mirl.runtime.kinds import group_memory, kind_of
 from mirl.runtime.sources import load_sources
 
 GIB = 2**30
@@ -74,16 +75,24 @@ def default_jobs(device: torch.device, jobs: Sequence[Job]) -> int:
     gain little from a second thread (on two cores, the MLP step of critic_impact takes
     7 ms on one thread, 14 ms on two, ``benchmarks/results/busy-cpu.json``) and two runs
     side by side do twice the work (the quick critic_impact: 169 s with two jobs, 251 s
-    with one)."""
+    with one). Either way no more than the largest jobs' memory allows at once."""
     if device.type != "cuda":
         if sum(job_cost(job) for job in jobs) < CPU_JOBS_MIN_FLOPS:
             return 1
-        return max(1, min(len(jobs), available_cores()))
-    return max(1, min(len(jobs), available_cores() // 2, max_jobs(device)))
+        n = min(len(jobs), available_cores())
+    else:
+        n = min(len(jobs), available_cores() // 2, max_jobs(device))
+    return max(1, min(n, fit_at_once(_memory_needs(jobs), device)))
 
 
-def check_jobs(jobs: int, device: torch.device) -> None:
-    """Refuse a job count below 1, or above what the device holds, with the reason."""
+def _memory_needs(jobs: Sequence[Job]) -> list[int]:
+    """The bytes each job holds while it trains (``group_memory``)."""
+    return [sum(group_memory(job.spec, len(job.seeds)).values()) for job in jobs]
+
+
+def check_jobs(jobs: int, device: torch.device, work: Sequence[Job] = ()) -> None:
+    """Refuse a job count below 1, or above what the device holds (its cores or GPU
+    memory, and the memory of the largest of ``work`` trained at once), with the reason."""
     if jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {jobs}")
     limit = max_jobs(device)
@@ -96,6 +105,16 @@ def check_jobs(jobs: int, device: torch.device) -> None:
                 f"{free:.1f} GiB free: use at most {limit}"
             )
         raise ValueError(f"--jobs {jobs} exceeds the {limit} CPU cores of this machine")
+    at_once = min(jobs, len(work))
+    if at_once > 1:
+        needs = _memory_needs(work)
+        fits = fit_at_once(needs, device)
+        check_memory(
+            sum(sorted(needs, reverse=True)[:at_once]),
+            f"--jobs {jobs} (the {at_once} largest groups of seeds, trained at once)",
+            device,
+            f"--jobs {fits} fits" if fits else "the largest does not fit alone",
+        )
 
 
 def _worker_main(
@@ -188,7 +207,7 @@ class WorkerProcesses:
         if not jobs:
             return
         device = torch.device(context.device)
-        check_jobs(self.jobs, device)
+        check_jobs(self.jobs, device, jobs)
         n_workers, max_retries = self.jobs, self.max_retries
         spawn_context = multiprocessing.get_context("spawn")
         messages = spawn_context.Queue()
