@@ -45,11 +45,11 @@ import torch
 
 from mirl.colab import import_colab
 from mirl.experiments import EXPERIMENTS
-from mirl.figures import FigureData, draw_figure, read_results
+from mirl.figures import FigureData, read_results
 from mirl.figures.inputs import paper_frame
 from mirl.paper.baseline import ensure_baseline
 from mirl.report import write_report
-from mirl.report.figures import figures_of, ordered_experiments
+from mirl.report.figures import drawn_figures, ordered_experiments
 from mirl.report.html import claims_of
 from mirl.results import Sweep, load, writing
 from mirl.results.execution import worker_data
@@ -366,15 +366,8 @@ def figures(
     or a tidy table (``run``'s; figures drawn from stored arrays, such as the Jacobian
     spectra, need the directory). ``experiment``: one experiment's alone."""
     data = _figure_data(results)
-    drawn = {}
-    names = ordered_experiments(data.frame["experiment"].dropna().unique())
-    for name in names if experiment is None else [experiment]:
-        mine = data.of(name)
-        for figure in figures_of(name, mine):
-            picture = draw_figure(figure, mine)
-            if picture is not None:
-                drawn[figure.stem] = picture
-    return drawn
+    names = data.frame["experiment"].dropna().unique() if experiment is None else [experiment]
+    return dict(drawn_figures(data, names))
 
 
 def claims(

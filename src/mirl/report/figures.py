@@ -25,8 +25,10 @@ Plots only read stored results: nothing here trains.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+
+from matplotlib.figure import Figure as MatplotlibFigure
 
 from mirl.experiments import EXPERIMENTS
 from mirl.figures import Figure, FigureData, draw_figure, read_results, save_figure
@@ -50,16 +52,25 @@ def figures_of(experiment: str, data: FigureData) -> Sequence[Figure]:
     return estimate_figures(experiment, data)
 
 
-def draw_all(data: FigureData, root: str | os.PathLike) -> list[Path]:
-    """Draw every figure ``data`` holds results for into ``root/figures/`` (PNG and PDF);
-    return the written paths."""
-    paths = []
-    for name in ordered_experiments(r.experiment for r in data.records):
+def drawn_figures(
+    data: FigureData, experiments: Iterable[str]
+) -> Iterator[tuple[str, MatplotlibFigure]]:
+    """``(stem, figure)`` for each figure of ``experiments`` (``ordered_experiments``) that
+    ``data`` holds values for, drawn one at a time."""
+    for name in ordered_experiments(experiments):
         mine = data.of(name)
         for figure in figures_of(name, mine):
             drawn = draw_figure(figure, mine)
             if drawn is not None:
-                paths += save_figure(drawn, Path(root) / FIGURE_DIR / figure.stem)
+                yield figure.stem, drawn
+
+
+def draw_all(data: FigureData, root: str | os.PathLike) -> list[Path]:
+    """Draw every figure ``data`` holds results for into ``root/figures/`` (PNG and PDF);
+    return the written paths."""
+    paths = []
+    for stem, drawn in drawn_figures(data, (r.experiment for r in data.records)):
+        paths += save_figure(drawn, Path(root) / FIGURE_DIR / stem)
     return paths
 
 
