@@ -129,9 +129,9 @@ ENCODER_IMPACT = register_experiment(
                 "the paper's at a quarter of its cost per step "
                 "(benchmarks/results/initial-accuracy-cpu.json); evaluated first and last "
                 "(an evaluation, encoding MNIST, costs as much as 100 to 140 steps); its "
-                "I_NWJ rises slower than the paper's ConvNet's and does not reach t=2 in 400 "
-                "steps, so its t=2 and t=4 runs are still the same run (README: What the "
-                "quick profile shows)",
+                "I_NWJ reaches t=2 after some 1,000 steps, so at 400 its t=2 and t=4 runs "
+                "are still the same run; --runs '*-nwj-*' --steps 2500 --evals 5 shows "
+                "their order (6 minutes; README: What the quick profile shows)",
             ),
             "smoke": Scale({"steps": 8, "evals": 2}, encoders={"convnet": {"channels": 4}}),
         },

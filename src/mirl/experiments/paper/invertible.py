@@ -44,9 +44,9 @@ INVERTIBLE = register_experiment(
             # A 10x learning rate makes 500 steps of the shrunk flow show what 20,000 of
             # the paper's do (accuracy 0.864 -> 0.871 with I_NCE). I_NWJ diverges at 3e-4
             # and above on this flow, so it keeps the paper's rate, at which its accuracy
-            # does not rise within 3,000 steps (0.864 -> 0.859 -> 0.858 -> 0.860, 2 seeds),
-            # nor the paper's flow's within 400 (0.864 -> 0.862, 1 seed): the quick profile
-            # does not show Fig. 1a for I_NWJ.
+            # does not rise within 8,000 steps (0.864 -> 0.863, 2 seeds; 4,000 at 2e-4:
+            # 0.864 -> 0.863), nor the paper's flow's within 400 (0.864 -> 0.862, 1 seed):
+            # the quick profile does not show Fig. 1a for I_NWJ.
             "quick": Scale(
                 {"steps": 500, "evals": 1},
                 runs={"realnvp-bilinear-infonce": {"lr": 1e-3}},

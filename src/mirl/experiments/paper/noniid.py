@@ -68,8 +68,8 @@ NONIID = register_experiment(
             "quick": Scale(
                 {"steps": 1000, "evals": 10, "lr": 1e-3},
                 note="a 10x learning rate: the critic reaches in 1,000 steps where the "
-                "paper's is after 20,000 (run for 1,500 steps, the estimates level off by "
-                "step 500)",
+                "paper's is after 20,000 (in a run of 1,500 steps the estimates level off "
+                "by step 500)",
             ),
             "smoke": Scale({"steps": 40, "evals": 4, "lr": 1e-3}),
         },
