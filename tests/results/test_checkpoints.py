@@ -179,8 +179,10 @@ def test_a_worker_killed_mid_run_has_its_job_resumed_by_the_next(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    while sweep.poll() is None and len({p.parent for p in killed.rglob("step-*.pt")}) < 2:
-        time.sleep(0.05)  # until both jobs, one per worker, have a checkpoint
+    # Until both jobs, one per worker, have a whole checkpoint: its JSON, written after the
+    # state it vouches for (a state alone, killed before its JSON, is not one to resume).
+    while sweep.poll() is None and len({p.parent for p in killed.rglob("step-*.json")}) < 2:
+        time.sleep(0.05)
     victims = worker_pids(sweep.pid)
     assert victims, "no worker processes"
     os.kill(victims[0], signal.SIGKILL)
