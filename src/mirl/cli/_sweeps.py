@@ -22,7 +22,8 @@ def add_execution_options(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="runs trained at once, each in a worker process (default: auto: on a GPU as "
         "many as its memory and the CPU cores allow; on the CPU one single-threaded job per "
-        "core, or 1 for a sweep of a few seconds)",
+        "core, or 1 for a sweep of a few seconds; never more than the memory holds of the "
+        "largest runs at once)",
     )
     p.add_argument(
         "--no-capture",
