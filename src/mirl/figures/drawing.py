@@ -123,11 +123,13 @@ def apply_ylim(
         ax.set_ylim(*limits)
     elif after_start is not None and _inside(limits, *after_start):
         ax.set_ylim(*limits)
+        # Top left: the legend sits low, and curves start low where step 0 is off-scale.
         ax.text(
             0.02,
-            0.02,
+            0.98,
             "values at step 0 lie outside the axis",
             transform=ax.transAxes,
+            va="top",
             fontsize=9,
             color="#666666",
         )
